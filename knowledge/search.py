@@ -1,0 +1,176 @@
+"""Ranked item search over names and aliases, tolerant of what citizens type: filler words, homophone
+typos (营业执造), traditional characters (護照), English (passport) and fragments (护照呢).
+
+Each name/alias ("form") is a bag of tokens: character bigrams, pinyin-syllable bigrams (so a homophone
+typo still matches) and latin words. A query scores a form by the IDF-weighted share of the form's
+tokens it contains (coverage) times the weight it matched (mass), so a fully matched specific form beats
+a partly matched or generic one. Query bigrams also skip one character, so 开个公司 still contains 开公.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import zhconv
+from pypinyin import lazy_pinyin
+
+_CJK_OR_WORD = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]+")
+PINYIN_WEIGHT = 0.85  # a homophone match is good evidence, but less than the characters themselves
+CHAR_SET_WEIGHT = 0.7  # the form's characters scattered in the query (户口…迁): weaker still
+MIN_COVERAGE = 0.55  # half of a two-word form ("registration") is not a match
+MIN_MASS = 2.0
+RELATIVE_CUTOFF = 0.25  # hits far below the best one are noise
+
+
+@dataclass(frozen=True)
+class SearchEntry:
+    code: str
+    name: str
+    kind: str  # "item" or "bundle"
+    aliases: tuple[str, ...] = ()
+    situations: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (key, name, keywords)
+
+    @classmethod
+    def from_item(cls, item: dict) -> "SearchEntry":
+        situations = tuple((s["key"], s["name"], tuple(s.get("keywords", ()))) for s in item["situations"])
+        return cls(item["code"], item["name"], "item", tuple(item["aliases"]), situations)
+
+    @classmethod
+    def from_bundle(cls, bundle: dict) -> "SearchEntry":
+        return cls(bundle["code"], bundle["name"], "bundle", tuple(bundle["aliases"]))
+
+
+@dataclass(frozen=True)
+class Hit:
+    code: str
+    name: str
+    kind: str
+    score: float
+    matched: str  # the name or alias that matched best
+    situation: str | None  # situation key the query points at (补办 → loss), if any
+
+
+@lru_cache(maxsize=8192)
+def _clean(text: str) -> str:
+    return zhconv.convert(unicodedata.normalize("NFKC", text), "zh-cn").lower()
+
+
+_EN_SUFFIXES = ("ings", "ing", "als", "al", "ed", "es", "s")
+
+
+def _stem(word: str) -> str:
+    """A crude English stem, enough for withdraw/withdrawal, license/licenses."""
+    if len(word) > 4 and not word.isdigit():
+        for suffix in _EN_SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+                return word[: -len(suffix)]
+    return word
+
+
+def _pairs(seq: list[str], skip: bool) -> set[str]:
+    out = {a + "\x1f" + b for a, b in zip(seq, seq[1:])}
+    if skip:
+        out |= {a + "\x1f" + b for a, b in zip(seq, seq[2:])}
+    if len(seq) == 1:
+        out.add(seq[0])
+    return out
+
+
+@lru_cache(maxsize=8192)
+def tokens(text: str, query: bool = False) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(character-pair/word tokens, pinyin-pair tokens, single characters) of a text."""
+    chars: set[str] = set()
+    sounds: set[str] = set()
+    singles: set[str] = set()
+    for run in _CJK_OR_WORD.findall(_clean(text)):
+        if run[0].isascii():
+            chars.add(_stem(run))
+            continue
+        chars |= _pairs(list(run), query)
+        sounds |= {"py:" + t for t in _pairs(lazy_pinyin(run), query)}
+        singles |= {"1:" + c for c in run}
+    return frozenset(chars), frozenset(sounds), frozenset(singles)
+
+
+@dataclass
+class _Form:
+    entry: int
+    text: str
+    chars: frozenset[str]
+    sounds: frozenset[str]
+    singles: frozenset[str]
+    totals: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+
+@dataclass
+class SearchIndex:
+    entries: list[SearchEntry]
+    _forms: list[_Form] = field(default_factory=list, repr=False)
+    _idf: dict[str, float] = field(default_factory=dict, repr=False)
+    _postings: dict[str, list[int]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        df: dict[str, set[int]] = defaultdict(set)
+        for i, entry in enumerate(self.entries):
+            for text in dict.fromkeys([entry.name, *entry.aliases]):
+                chars, sounds, singles = tokens(text)
+                if not chars and not sounds:
+                    continue
+                self._forms.append(_Form(i, text, chars, sounds, singles))
+                for t in chars | sounds | singles:
+                    df[t].add(i)
+        n = max(len(self.entries), 1)
+        self._idf = {t: math.log(1 + n / len(ids)) for t, ids in df.items()}
+        postings: dict[str, list[int]] = defaultdict(list)
+        for f_id, form in enumerate(self._forms):
+            form.totals = tuple(sum(self._idf[t] for t in part) for part in (form.chars, form.sounds, form.singles))
+            for t in form.chars | form.sounds | form.singles:
+                postings[t].append(f_id)
+        self._postings = dict(postings)
+
+    def search(self, query: str, limit: int = 5, kind: str | None = None) -> list[Hit]:
+        mass: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+        for channel, part in enumerate(tokens(query, query=True)):
+            for t in part:
+                for f_id in self._postings.get(t, ()):
+                    mass[f_id][channel] += self._idf[t]
+        best: dict[int, tuple[float, str]] = {}
+        for f_id, masses in mass.items():
+            form = self._forms[f_id]
+            if kind and self.entries[form.entry].kind != kind:
+                continue
+            coverage, matched = max(
+                (weight * m / total, weight * m)
+                for weight, m, total in zip((1.0, PINYIN_WEIGHT, CHAR_SET_WEIGHT), masses, form.totals)
+                if total
+            )
+            if coverage < MIN_COVERAGE or matched < MIN_MASS:
+                continue
+            score = coverage * coverage * matched
+            if score > best.get(form.entry, (0.0, ""))[0]:
+                best[form.entry] = (score, form.text)
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.entries[kv[0]].code))
+        if not ranked:
+            return []
+        top = ranked[0][1][0]
+        return [
+            Hit(e.code, e.name, e.kind, round(score, 3), text, self.situation_for(e, query))
+            for e, (score, text) in ((self.entries[i], v) for i, v in ranked[:limit])
+            if score >= RELATIVE_CUTOFF * top
+        ]
+
+    @staticmethod
+    def situation_for(entry: SearchEntry, query: str) -> str | None:
+        """The situation whose name or keyword the query mentions (longest mention wins)."""
+        text = _clean(query)
+        best: tuple[int, str] | None = None
+        for key, name, keywords in entry.situations:
+            for word in (name, *keywords):
+                w = _clean(word)
+                if w and w in text and (best is None or len(w) > best[0]):
+                    best = (len(w), key)
+        return best[1] if best else None

@@ -1,0 +1,133 @@
+"""The knowledge base as the rest of the app sees it: an in-memory snapshot of the stored catalogue
+(items, bundles, halls, calendar, search index), refreshed when a new import revision appears."""
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from knowledge.bundles import merge_materials, situation_of
+from knowledge.models import Bundle, Hall, Item
+from knowledge.search import Hit, SearchEntry, SearchIndex
+from knowledge.store import current_revision
+from knowledge.workdays import WorkCalendar, load_calendar
+
+VISITS_TEXT = {0: "全程网办（零跑动）", 1: "最多跑一次"}
+
+
+def visits_text(visits: int) -> str:
+    return VISITS_TEXT.get(visits, f"需到现场{visits}次")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    revision: int
+    items: dict[str, dict[str, Any]]
+    bundles: dict[str, dict[str, Any]]
+    halls: dict[str, dict[str, Any]]
+    calendar: WorkCalendar
+    index: SearchIndex
+
+
+def _item_dict(row: Item, halls: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    where = []
+    for code in row.halls:
+        hall = halls.get(code)
+        if hall:
+            windows = [{"code": w["code"], "name": w["name"]} for w in hall["windows"] if row.category in w["categories"]]
+            where.append({"code": code, "name": hall["name"], "address": hall["address"], "windows": windows})
+    return {
+        "code": row.code,
+        "name": row.name,
+        "aliases": row.aliases,
+        "department": row.department,
+        "category": row.category,
+        "service_object": row.service_object,
+        "situations": row.situations,
+        "process": row.process,
+        "time_limit": {"promised_days": row.promised_days, "legal_days": row.legal_days},
+        "fee": row.fee,
+        "visits": row.visits,
+        "visits_text": visits_text(row.visits),
+        "online": row.online,
+        "halls": where,
+        "phone": row.phone,
+    }
+
+
+async def _load_halls() -> dict[str, dict[str, Any]]:
+    halls = {}
+    for row in await Hall.all().prefetch_related("windows").order_by("id"):
+        halls[row.code] = {
+            "code": row.code, "name": row.name, "district": row.district, "address": row.address,
+            "transport": row.transport, "parking": row.parking, "phone": row.phone,
+            "opening_hours": row.opening_hours, "notes": row.notes, "self_service": row.self_service,
+            "services": row.services,
+            "windows": [
+                {"code": w.code, "name": w.name, "categories": w.categories, "count": w.count}
+                for w in sorted(row.windows, key=lambda w: w.code)
+            ],
+        }
+    return halls
+
+
+async def load_snapshot() -> Snapshot:
+    revision = await current_revision()
+    halls = await _load_halls()
+    items = {row.code: _item_dict(row, halls) for row in await Item.all().order_by("code")}
+    bundles = {
+        row.code: {"code": row.code, "name": row.name, "aliases": row.aliases, "items": row.items, "notes": row.notes}
+        for row in await Bundle.all().order_by("code")
+    }
+    entries = [SearchEntry.from_item(i) for i in items.values()] + [SearchEntry.from_bundle(b) for b in bundles.values()]
+    return Snapshot(revision, items, bundles, halls, await load_calendar(), SearchIndex(entries))
+
+
+class KnowledgeService:
+    """One per process. Checks for a new revision at most every `refresh_seconds`."""
+
+    def __init__(self, refresh_seconds: float = 5.0):
+        self.refresh_seconds = refresh_seconds
+        self._snapshot: Snapshot | None = None
+        self._checked_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def snapshot(self) -> Snapshot:
+        if self._snapshot is not None and time.monotonic() - self._checked_at < self.refresh_seconds:
+            return self._snapshot
+        async with self._lock:
+            if self._snapshot is None or time.monotonic() - self._checked_at >= self.refresh_seconds:
+                if self._snapshot is None or await current_revision() != self._snapshot.revision:
+                    self._snapshot = await load_snapshot()
+                self._checked_at = time.monotonic()
+        return self._snapshot
+
+    def invalidate(self) -> None:
+        self._checked_at = 0.0
+
+    async def search(self, query: str, limit: int = 5, kind: str | None = "item") -> list[Hit]:
+        return (await self.snapshot()).index.search(query, limit=limit, kind=kind)
+
+    async def item(self, code: str) -> dict[str, Any] | None:
+        return (await self.snapshot()).items.get(code.upper())
+
+    async def bundle(self, code: str) -> dict[str, Any] | None:
+        snap = await self.snapshot()
+        bundle = snap.bundles.get(code.upper())
+        if bundle is None:
+            return None
+        parts = []
+        for ref in bundle["items"]:
+            item_code, _, key = ref.partition("/")
+            item = snap.items.get(item_code)
+            if item is not None:
+                parts.append((item, key or None))
+        return {
+            **bundle,
+            "items": [
+                {"code": item["code"], "name": item["name"], "situation": situation_of(item, key)["name"]}
+                for item, key in parts
+            ],
+            "materials": merge_materials(parts),
+        }

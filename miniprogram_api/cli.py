@@ -1,0 +1,147 @@
+"""`govhall`: the console script of the app environment."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from miniprogram_api.config import ConfigError, Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        sys.exit(f"govhall: configuration error: {exc}")
+
+
+async def _with_db(settings: Settings, work):
+    from miniprogram_api.db import close_db, init_db, migrate_database
+
+    await migrate_database(settings.database_url)
+    await init_db(settings.database_url)
+    try:
+        return await work()
+    finally:
+        await close_db()
+
+
+def cmd_migrate(args, settings: Settings) -> int:
+    async def nothing():
+        return None
+
+    asyncio.run(_with_db(settings, nothing))
+    print("database is up to date")
+    return 0
+
+
+def cmd_staff_add(args, settings: Settings) -> int:
+    from miniprogram_api.services.staff import StaffError, add_staff
+
+    async def work():
+        return await add_staff(args.name, args.role)
+
+    try:
+        account, token = asyncio.run(_with_db(settings, work))
+    except StaffError as exc:
+        print(f"govhall staff add: {exc}", file=sys.stderr)
+        return 2
+    print(f"created staff account {account.name} (role {account.role}); its bearer token, shown only now:")
+    print(token)
+    return 0
+
+
+def _print_summary(summary) -> None:
+    def fmt(counts: dict[str, int]) -> str:
+        return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "nothing"
+
+    print(f"created: {fmt(summary.created)}; updated: {fmt(summary.updated)}; unchanged: {fmt(summary.unchanged)}")
+    print(f"revision {summary.revision}" if summary.changed else "no changes")
+
+
+def cmd_kb_import(args, settings: Settings) -> int:
+    from knowledge.loader import CatalogueInvalid
+    from knowledge.store import import_path
+
+    async def work():
+        return await import_path(Path(args.path))
+
+    try:
+        summary = asyncio.run(_with_db(settings, work))
+    except CatalogueInvalid as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"govhall kb import: {len(exc.problems)} problem(s); nothing was imported", file=sys.stderr)
+        return 1
+    _print_summary(summary)
+    return 0
+
+
+def cmd_kb_validate(args, settings: Settings) -> int:
+    from knowledge.validate import main as validate
+
+    return validate([args.path])
+
+
+def cmd_seed(args, settings: Settings) -> int:
+    """Demo data on first start: the catalogue, halls and calendar (idempotent, so safe every start)."""
+    from knowledge.models import Item
+    from knowledge.store import import_path
+
+    async def work():
+        if await Item.exists() and not args.force:
+            return None
+        return await import_path(settings.kb_path)
+
+    summary = asyncio.run(_with_db(settings, work))
+    if summary is None:
+        print("knowledge base already seeded")
+    else:
+        _print_summary(summary)
+    return 0
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    from aiohttp import web
+
+    from miniprogram_api.app import create_app
+    from miniprogram_api.logging import configure_logging
+
+    configure_logging()
+    web.run_app(create_app(settings), host=settings.app_host, port=settings.app_port, print=None)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="govhall", description="govhall backend: 政务服务中心 WeChat bot and API")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("serve", help="serve the app on APP_HOST:APP_PORT").set_defaults(func=cmd_serve)
+    seed = sub.add_parser("seed", help="import the demo knowledge base when the database has none")
+    seed.add_argument("--force", action="store_true", help="import even when items exist (still idempotent)")
+    seed.set_defaults(func=cmd_seed)
+
+    staff = sub.add_parser("staff", help="staff accounts").add_subparsers(dest="staff_command", required=True)
+    add = staff.add_parser("add", help="create a staff account; prints its token as the last line")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["admin", "curator", "agent"])
+    add.set_defaults(func=cmd_staff_add)
+
+    kb = sub.add_parser("kb", help="the item knowledge base (办事指南)").add_subparsers(dest="kb_command", required=True)
+    imp = kb.add_parser("import", help="validate and import data files (a file or a directory)")
+    imp.add_argument("path")
+    imp.set_defaults(func=cmd_kb_import)
+    val = kb.add_parser("validate", help="validate data files without importing")
+    val.add_argument("path")
+    val.set_defaults(func=cmd_kb_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args, _settings())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

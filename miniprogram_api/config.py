@@ -1,0 +1,97 @@
+"""Settings from environment variables; a malformed value stops start-up naming the variable."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite://{PROJECT_ROOT / 'var' / 'govhall.sqlite3'}"
+
+
+class ConfigError(ValueError):
+    """A setting is malformed; the message names the variable."""
+
+
+def _port(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"{name}={raw!r}: expected a TCP port number between 1 and 65535")
+    return int(raw)
+
+
+def _url(env: dict[str, str], name: str, default: str | None, schemes: tuple[str, ...]) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    parsed = urlparse(raw)
+    if parsed.scheme not in schemes:
+        raise ConfigError(f"{name}={raw!r}: expected a URL starting with one of {', '.join(s + '://' for s in schemes)}")
+    if parsed.scheme not in ("sqlite", "memory") and not parsed.hostname:
+        raise ConfigError(f"{name}={raw!r}: the URL has no host")
+    return raw
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a number of seconds") from None
+    if value <= 0:
+        raise ConfigError(f"{name}={raw!r}: must be greater than 0")
+    return value
+
+
+def _aes_key(env: dict[str, str], name: str) -> str:
+    raw = env.get(name, "").strip()
+    # WeChat's EncodingAESKey is always 43 characters of base64 without the trailing '='.
+    if raw and len(raw) != 43:
+        raise ConfigError(f"{name}: expected WeChat's 43-character EncodingAESKey, got {len(raw)} characters")
+    return raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None  # None: the in-process stand-in
+    rasa_url: str = "http://127.0.0.1:5005"
+    app_host: str = "127.0.0.1"
+    app_port: int = 8080
+    rasa_port: int = 5005
+    rasa_timeout: float = 10.0
+    wechat_token: str = ""
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    wechat_aes_key: str = ""
+    wxa_app_id: str = ""
+    wxa_app_secret: str = ""
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    kb_path: Path = field(default=PROJECT_ROOT / "knowledge" / "data")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        rasa_port = _port(env, "RASA_PORT", 5005)
+        return cls(
+            database_url=_url(env, "DATABASE_URL", DEFAULT_DATABASE_URL, ("sqlite", "postgres", "asyncpg")),
+            redis_url=_url(env, "REDIS_URL", None, ("redis", "rediss", "unix")),
+            rasa_url=_url(env, "RASA_URL", f"http://127.0.0.1:{rasa_port}", ("http", "https")),
+            app_host=env.get("APP_HOST", "127.0.0.1").strip() or "127.0.0.1",
+            app_port=_port(env, "APP_PORT", 8080),
+            rasa_port=rasa_port,
+            rasa_timeout=_float(env, "RASA_TIMEOUT", 10.0),
+            wechat_token=env.get("WECHAT_TOKEN", "").strip(),
+            wechat_app_id=env.get("WECHAT_APP_ID", "").strip(),
+            wechat_app_secret=env.get("WECHAT_APP_SECRET", "").strip(),
+            wechat_aes_key=_aes_key(env, "WECHAT_AES_KEY"),
+            wxa_app_id=env.get("WXA_APP_ID", "").strip(),
+            wxa_app_secret=env.get("WXA_APP_SECRET", "").strip(),
+            wechat_api_base=_url(env, "WECHAT_API_BASE", "https://api.weixin.qq.com", ("http", "https")),
+            kb_path=Path(env.get("GOVHALL_KB_PATH", "").strip() or PROJECT_ROOT / "knowledge" / "data"),
+        )

@@ -1,0 +1,4 @@
+"""Tortoise models of the app (the knowledge base's own models live in knowledge.models)."""
+from miniprogram_api.models.staff import StaffAccount
+
+__all__ = ["StaffAccount"]

@@ -1,0 +1,17 @@
+from tortoise import fields
+from tortoise.models import Model
+
+ROLES = ("agent", "curator", "admin")
+
+
+class StaffAccount(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=64, unique=True)
+    role = fields.CharField(max_length=16)
+    # Only a hash of the bearer token is kept: a leaked table does not leak working tokens.
+    token_hash = fields.CharField(max_length=64, unique=True)
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "staff_account"

@@ -1,0 +1,57 @@
+"""GET /healthz: database, Redis and Rasa reported separately; a dependency being down is reported, not fatal."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+from aiohttp import web
+from tortoise import connections
+
+from miniprogram_api.auth import require_staff
+from miniprogram_api.http import json_response
+
+routes = web.RouteTableDef()
+CHECK_TIMEOUT = 2.0
+
+
+async def _timed(check) -> dict:
+    started = time.perf_counter()
+    try:
+        detail = await asyncio.wait_for(check(), CHECK_TIMEOUT)
+        result = {"ok": True, **(detail or {})}
+    except Exception as exc:  # any failure of a dependency is a state to report
+        result = {"ok": False, "error": f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__}
+    result["ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return result
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    app = request.app
+
+    async def database():
+        await connections.get("default").execute_query("SELECT 1")
+        return {"backend": app["settings"].database_url.split(":", 1)[0]}
+
+    async def redis():
+        await app["redis"].ping()
+        return {"backend": "redis" if app["settings"].redis_url else "in-process"}
+
+    async def rasa():
+        async with app["http"].get(f"{app['settings'].rasa_url}/status", timeout=aiohttp.ClientTimeout(total=CHECK_TIMEOUT)) as resp:
+            if resp.status != 200:
+                raise RuntimeError(f"HTTP {resp.status}")
+            body = await resp.json()
+            return {"model": body.get("model_file")}
+
+    db_state, redis_state, rasa_state = await asyncio.gather(_timed(database), _timed(redis), _timed(rasa))
+    status = "ok" if db_state["ok"] and redis_state["ok"] and rasa_state["ok"] else "degraded"
+    return json_response({"status": status, "database": db_state, "redis": redis_state, "rasa": rasa_state})
+
+
+@routes.get("/admin/whoami")
+@require_staff()
+async def whoami(request: web.Request) -> web.Response:
+    staff = request["staff"]
+    return json_response({"name": staff.name, "role": staff.role})

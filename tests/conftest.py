@@ -1,0 +1,70 @@
+"""Test wiring: every database-backed test runs on the real PostgreSQL and on the embedded SQLite
+default; Redis likewise on the real server and on the in-process stand-in."""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+from tortoise import Tortoise
+
+from miniprogram_api.db import init_db, migrate_database
+
+ROOT = Path(__file__).resolve().parent.parent
+KB_PATH = ROOT / "knowledge" / "data"
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _pg_url(dbname: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + dbname
+
+
+async def _create_pg_database() -> tuple[str, str]:
+    name = f"govhall_test_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return name, _pg_url(name)
+
+
+async def _drop_pg_database(name: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+async def database_url(request, tmp_path):
+    """A fresh, migrated database of each backend; tortoise is initialised on it for the test."""
+    if request.param == "postgres":
+        name, url = await _create_pg_database()
+    else:
+        name, url = None, f"sqlite://{tmp_path / 'govhall.sqlite3'}"
+    await migrate_database(url)
+    await init_db(url)
+    try:
+        yield url
+    finally:
+        await Tortoise.close_connections()
+        if name:
+            await _drop_pg_database(name)
+
+
+@pytest.fixture
+async def seeded_db(database_url):
+    from knowledge.store import import_path
+
+    await import_path(KB_PATH)
+    return database_url
+
+
+@pytest.fixture(params=["redis", "in-process"])
+def redis_url(request):
+    return REDIS_URL if request.param == "redis" else None

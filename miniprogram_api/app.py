@@ -8,6 +8,7 @@ from knowledge.service import KnowledgeService
 from miniprogram_api.config import Settings
 from miniprogram_api.db import close_db, init_db
 from miniprogram_api.errors import error_middleware
+from miniprogram_api.keys import HTTP, KNOWLEDGE, REDIS, SETTINGS
 from miniprogram_api.redis_client import make_redis
 from miniprogram_api.routes import health, knowledge
 
@@ -17,19 +18,19 @@ MAX_BODY = 1024 * 1024
 def create_app(settings: Settings, *, manage_db: bool = True) -> web.Application:
     """`manage_db=False` when the caller (a test, the CLI) has initialised tortoise already."""
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
-    app["settings"] = settings
-    app["knowledge"] = KnowledgeService()
+    app[SETTINGS] = settings
+    app[KNOWLEDGE] = KnowledgeService()
     app.add_routes(health.routes)
     app.add_routes(knowledge.routes)
 
     async def lifecycle(app: web.Application):
         if manage_db:
             await init_db(settings.database_url)
-        app["redis"] = make_redis(settings.redis_url)
-        app["http"] = aiohttp.ClientSession()
+        app[REDIS] = make_redis(settings.redis_url)
+        app[HTTP] = aiohttp.ClientSession()
         yield
-        await app["http"].close()
-        await app["redis"].aclose()
+        await app[HTTP].close()
+        await app[REDIS].aclose()
         if manage_db:
             await close_db()
 

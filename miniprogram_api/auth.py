@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from miniprogram_api.errors import ApiError
+from miniprogram_api.keys import STAFF
 from miniprogram_api.services.staff import authenticate
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -27,7 +28,7 @@ def require_staff(*roles: str) -> Callable[[Handler], Handler]:
                 raise ApiError(401, "unauthorized", "工作人员令牌无效或已停用")
             if roles and account.role != "admin" and account.role not in roles:
                 raise ApiError(403, "forbidden", "当前账号没有这项操作的权限", {"role": f"requires one of: {', '.join(roles)}"})
-            request["staff"] = account
+            request[STAFF] = account
             return await handler(request)
 
         return wrapper

@@ -10,6 +10,7 @@ from tortoise import connections
 
 from miniprogram_api.auth import require_staff
 from miniprogram_api.http import json_response
+from miniprogram_api.keys import HTTP, REDIS, SETTINGS, STAFF
 
 routes = web.RouteTableDef()
 CHECK_TIMEOUT = 2.0
@@ -32,14 +33,14 @@ async def healthz(request: web.Request) -> web.Response:
 
     async def database():
         await connections.get("default").execute_query("SELECT 1")
-        return {"backend": app["settings"].database_url.split(":", 1)[0]}
+        return {"backend": app[SETTINGS].database_url.split(":", 1)[0]}
 
     async def redis():
-        await app["redis"].ping()
-        return {"backend": "redis" if app["settings"].redis_url else "in-process"}
+        await app[REDIS].ping()
+        return {"backend": "redis" if app[SETTINGS].redis_url else "in-process"}
 
     async def rasa():
-        async with app["http"].get(f"{app['settings'].rasa_url}/status", timeout=aiohttp.ClientTimeout(total=CHECK_TIMEOUT)) as resp:
+        async with app[HTTP].get(f"{app[SETTINGS].rasa_url}/status", timeout=aiohttp.ClientTimeout(total=CHECK_TIMEOUT)) as resp:
             if resp.status != 200:
                 raise RuntimeError(f"HTTP {resp.status}")
             body = await resp.json()
@@ -53,5 +54,5 @@ async def healthz(request: web.Request) -> web.Response:
 @routes.get("/admin/whoami")
 @require_staff()
 async def whoami(request: web.Request) -> web.Response:
-    staff = request["staff"]
+    staff = request[STAFF]
     return json_response({"name": staff.name, "role": staff.role})

@@ -8,13 +8,14 @@ from knowledge.bundles import situation_of
 from knowledge.service import KnowledgeService
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import int_param, json_response
+from miniprogram_api.keys import KNOWLEDGE
 
 MAX_QUERY_LENGTH = 100
 routes = web.RouteTableDef()
 
 
 def _kb(request: web.Request) -> KnowledgeService:
-    return request.app["knowledge"]
+    return request.app[KNOWLEDGE]
 
 
 def _query(request: web.Request) -> str | None:

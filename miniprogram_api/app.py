@@ -8,9 +8,12 @@ from knowledge.service import KnowledgeService
 from miniprogram_api.config import Settings
 from miniprogram_api.db import close_db, init_db
 from miniprogram_api.errors import error_middleware
-from miniprogram_api.keys import HTTP, KNOWLEDGE, REDIS, SETTINGS
+from miniprogram_api.keys import CONVERSATIONS, HTTP, KNOWLEDGE, RASA, REDIS, SETTINGS
 from miniprogram_api.redis_client import make_redis
-from miniprogram_api.routes import health, knowledge
+from bot import action_server
+from bot.conversation import ConversationService
+from bot.rasa_client import RasaClient
+from miniprogram_api.routes import health, knowledge, nlu
 
 MAX_BODY = 1024 * 1024
 
@@ -22,12 +25,16 @@ def create_app(settings: Settings, *, manage_db: bool = True) -> web.Application
     app[KNOWLEDGE] = KnowledgeService()
     app.add_routes(health.routes)
     app.add_routes(knowledge.routes)
+    app.add_routes(nlu.routes)
+    action_server.setup(app, app[KNOWLEDGE])
 
     async def lifecycle(app: web.Application):
         if manage_db:
             await init_db(settings.database_url)
         app[REDIS] = make_redis(settings.redis_url)
         app[HTTP] = aiohttp.ClientSession()
+        app[RASA] = RasaClient(settings.rasa_url, app[HTTP], budget=settings.rasa_timeout)
+        app[CONVERSATIONS] = ConversationService(app[RASA], app[REDIS])
         yield
         await app[HTTP].close()
         await app[REDIS].aclose()

@@ -113,6 +113,37 @@ def cmd_serve(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_chat(args, settings: Settings) -> int:
+    """Talk to the bot as a citizen would, through the same conversation service as the channels."""
+    import aiohttp
+
+    from bot.conversation import ConversationService
+    from bot.rasa_client import RasaClient
+    from miniprogram_api.redis_client import make_redis
+
+    async def work():
+        redis = make_redis(settings.redis_url)
+        async with aiohttp.ClientSession() as http:
+            service = ConversationService(RasaClient(settings.rasa_url, http, budget=settings.rasa_timeout), redis)
+            print("和云溪政务服务助手对话（输入 exit 或按 Ctrl-D 结束）", flush=True)
+            loop = asyncio.get_running_loop()
+            while True:
+                line = await loop.run_in_executor(None, sys.stdin.readline)
+                if not line or line.strip() in ("exit", "quit"):
+                    break
+                if not line.strip():
+                    continue
+                turn = await service.handle("terminal", args.user, line.strip())
+                for reply in turn.replies:
+                    print(f"助手: {reply}", flush=True)
+                for event in turn.events:
+                    print(f"[event] {event}", flush=True)
+        await redis.aclose()
+
+    asyncio.run(_with_db(settings, work))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="govhall", description="govhall backend: 政务服务中心 WeChat bot and API")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -127,6 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=["admin", "curator", "agent"])
     add.set_defaults(func=cmd_staff_add)
+
+    chat = sub.add_parser("chat", help="chat with the bot in the terminal (needs Rasa running)")
+    chat.add_argument("--user", default="terminal-user", help="conversation id (default: terminal-user)")
+    chat.set_defaults(func=cmd_chat)
 
     kb = sub.add_parser("kb", help="the item knowledge base (办事指南)").add_subparsers(dest="kb_command", required=True)
     imp = kb.add_parser("import", help="validate and import data files (a file or a directory)")

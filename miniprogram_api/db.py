@@ -9,7 +9,7 @@ from tortoise.migrations.api.migrate import migrate
 
 from miniprogram_api.config import Settings
 
-MODEL_MODULES = ["knowledge.models", "miniprogram_api.models"]
+MODEL_MODULES = ["knowledge.models", "bot.models", "miniprogram_api.models"]
 MIGRATIONS_MODULE = "miniprogram_api.migrations"
 
 

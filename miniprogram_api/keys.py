@@ -14,3 +14,9 @@ KNOWLEDGE = web.AppKey("knowledge", KnowledgeService)
 REDIS = web.AppKey("redis", aioredis.Redis)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 STAFF = web.RequestKey("staff", StaffAccount)
+
+from bot.conversation import ConversationService  # noqa: E402
+from bot.rasa_client import RasaClient  # noqa: E402
+
+RASA = web.AppKey("rasa", RasaClient)
+CONVERSATIONS = web.AppKey("conversations", ConversationService)

@@ -68,3 +68,19 @@ async def seeded_db(database_url):
 @pytest.fixture(params=["redis", "in-process"])
 def redis_url(request):
     return REDIS_URL if request.param == "redis" else None
+
+
+@pytest.fixture(scope="session")
+async def bot_stack(tmp_path_factory):
+    """The app and a real Rasa server on the trained model (scripts/train.sh; `make test` trains first)."""
+    from tests.bot_stack import MODEL, start_bot_stack
+
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run scripts/train.sh (make test does)")
+    name, url = await _create_pg_database()
+    stack = await start_bot_stack(url, tmp_path_factory.mktemp("bot-stack"))
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        await _drop_pg_database(name)

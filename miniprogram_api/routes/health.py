@@ -4,13 +4,12 @@ from __future__ import annotations
 import asyncio
 import time
 
-import aiohttp
 from aiohttp import web
 from tortoise import connections
 
 from miniprogram_api.auth import require_staff
 from miniprogram_api.http import json_response
-from miniprogram_api.keys import HTTP, REDIS, SETTINGS, STAFF
+from miniprogram_api.keys import RASA, REDIS, SETTINGS, STAFF
 
 routes = web.RouteTableDef()
 CHECK_TIMEOUT = 2.0
@@ -40,11 +39,7 @@ async def healthz(request: web.Request) -> web.Response:
         return {"backend": "redis" if app[SETTINGS].redis_url else "in-process"}
 
     async def rasa():
-        async with app[HTTP].get(f"{app[SETTINGS].rasa_url}/status", timeout=aiohttp.ClientTimeout(total=CHECK_TIMEOUT)) as resp:
-            if resp.status != 200:
-                raise RuntimeError(f"HTTP {resp.status}")
-            body = await resp.json()
-            return {"model": body.get("model_file")}
+        return {"model": (await app[RASA].status()).get("model_file")}
 
     db_state, redis_state, rasa_state = await asyncio.gather(_timed(database), _timed(redis), _timed(rasa))
     status = "ok" if db_state["ok"] and redis_state["ok"] and rasa_state["ok"] else "degraded"

@@ -1,0 +1,78 @@
+"""Speed of the bot path: messages through the conversation service to the real Rasa server and the
+actions (hosted by the app), with transcripts written to PostgreSQL and the per-user lock in Redis.
+
+    .venv/bin/python bench/bot_speed_bench.py [--messages 300]
+
+Prints p50/p95/p99 latency and messages per second at concurrency 1, 10 and 50.
+Target (issue 3): p95 <= 150 ms at concurrency 10.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import yaml
+
+from stack import ROOT, bot_stack  # noqa: I001
+from bot.conversation import ConversationService  # noqa: E402
+from bot.rasa_client import RasaClient  # noqa: E402
+from miniprogram_api.db import close_db, init_db  # noqa: E402
+from miniprogram_api.redis_client import make_redis  # noqa: E402
+
+REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+async def level(service: ConversationService, sentences: list[str], concurrency: int, total: int) -> dict:
+    latencies: list[float] = []
+    queue: asyncio.Queue = asyncio.Queue()
+    for i in range(total):
+        queue.put_nowait((f"bench-{concurrency}-{i % max(concurrency * 4, 1)}", sentences[i % len(sentences)]))
+
+    async def worker():
+        while not queue.empty():
+            user, text = queue.get_nowait()
+            started = time.perf_counter()
+            await service.handle("bench", user, text)
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    q = lambda p: latencies[min(len(latencies) - 1, int(p * len(latencies)))]  # noqa: E731
+    return {"n": len(latencies), "p50": statistics.median(latencies), "p95": q(0.95), "p99": q(0.99), "rate": len(latencies) / elapsed}
+
+
+async def run(total: int) -> int:
+    cases = yaml.safe_load((ROOT / "bench" / "data" / "nlu_test.yml").read_text(encoding="utf-8"))["tests"]
+    sentences = [c["text"] for c in cases if not c["intent"].startswith(("choose", "affirm", "deny"))]
+    with tempfile.TemporaryDirectory() as tmp:
+        async with bot_stack(Path(tmp)) as stack:
+            await init_db(stack.database_url)
+            redis = make_redis(REDIS_URL)
+            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as http:
+                service = ConversationService(RasaClient(stack.rasa_url, http, budget=30), redis)
+                await level(service, sentences, 5, 50)  # warm-up
+                for concurrency in (1, 10, 50):
+                    r = await level(service, sentences, concurrency, total)
+                    print(f"concurrency {concurrency:>2}: {r['n']} messages  p50 {r['p50']:.0f} ms  p95 {r['p95']:.0f} ms  "
+                          f"p99 {r['p99']:.0f} ms  {r['rate']:.1f} msg/s")
+            await redis.aclose()
+            await close_db()
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=300)
+    return asyncio.run(run(parser.parse_args().messages))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

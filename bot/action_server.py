@@ -1,0 +1,45 @@
+"""rasa-sdk's ActionExecutor behind an aiohttp route: Rasa calls POST /rasa/actions."""
+from __future__ import annotations
+
+import structlog
+from aiohttp import web
+from rasa_sdk.executor import ActionExecutor
+from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
+
+from bot.actions import all_actions
+from knowledge.service import KnowledgeService
+from miniprogram_api.http import json_response
+
+log = structlog.get_logger(__name__)
+EXECUTOR = web.AppKey("action_executor", ActionExecutor)
+
+
+def make_executor(knowledge: KnowledgeService) -> ActionExecutor:
+    executor = ActionExecutor()
+    for action in all_actions(knowledge):
+        executor.register_action(action)
+    return executor
+
+
+async def webhook(request: web.Request) -> web.Response:
+    try:
+        call = await request.json()
+    except ValueError:
+        return json_response({"error": "body is not JSON"}, status=400)
+    executor = request.app[EXECUTOR]
+    try:
+        result = await executor.run(call)
+    except ActionExecutionRejection as exc:
+        return json_response({"error": exc.message, "action_name": exc.action_name}, status=400)
+    except ActionNotFoundException as exc:
+        log.error("action_not_found", action=exc.action_name)
+        return json_response({"error": exc.message, "action_name": exc.action_name}, status=404)
+    except ActionMissingDomainException as exc:
+        return json_response({"error": exc.message, "action_name": exc.action_name}, status=449)
+    return json_response(result.model_dump() if result else None)
+
+
+def setup(app: web.Application, knowledge: KnowledgeService) -> None:
+    app[EXECUTOR] = make_executor(knowledge)
+    app.router.add_post("/rasa/actions", webhook)
+    app.router.add_post("/rasa/actions/webhook", webhook)

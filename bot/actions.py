@@ -1,0 +1,179 @@
+"""Custom actions (rasa-sdk), hosted in the app so they call the same services as the API."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import replies
+from bot.choices import pick
+from bot.understanding import resolve_item, situation_in
+from knowledge.bundles import situation_of
+from knowledge.service import KnowledgeService, Snapshot
+
+QUESTION_OF_INTENT = {
+    "ask_materials": "materials",
+    "ask_process": "process",
+    "ask_time_limit": "time_limit",
+    "ask_fee": "fee",
+    "ask_location": "location",
+}
+
+
+def _reset_choice(**slots: Any) -> list[dict[str, Any]]:
+    return [SlotSet("clarify", None), SlotSet("candidates", None)] + [SlotSet(k, v) for k, v in slots.items()]
+
+
+class AnswerItemQuestion(Action):
+    """Materials, process, time limit, fee and location of an item, with the clarifying questions
+    (which item? which situation?) and the context that follow-ups ("要多久") rely on."""
+
+    def __init__(self, knowledge: KnowledgeService, today=dt.date.today):
+        self.knowledge = knowledge
+        self.today = today
+
+    def name(self) -> str:
+        return "action_answer_item_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict[str, Any]]:
+        snap = await self.knowledge.snapshot()
+        message = tracker.latest_message
+        intent = (message.get("intent") or {}).get("name")
+        text = message.get("text") or ""
+        entities = message.get("entities") or []
+        question = QUESTION_OF_INTENT.get(intent) or tracker.get_slot("last_question") or "materials"
+        current = tracker.get_slot("current_item")
+        current = current if current in snap.items else None
+        clarify, candidates = tracker.get_slot("clarify"), tracker.get_slot("candidates") or []
+
+        code, situation = None, None
+        if clarify == "item" and candidates:
+            idx = pick(text, [snap.items[c]["name"] for c in candidates if c in snap.items])
+            code = candidates[idx] if idx is not None else None
+        elif clarify == "situation" and candidates and current:
+            item = snap.items[current]
+            names = [situation_of(item, k)["name"] for k in candidates]
+            idx = pick(text, names)
+            situation = candidates[idx] if idx is not None else situation_in(item, text, entities)
+            code = current if situation else None
+
+        if code is None:
+            found = resolve_item(snap, entities, text)
+            if found.ambiguous:
+                options = [snap.items[c]["name"] for c in found.candidates]
+                dispatcher.utter_message(text=replies.numbered("您问的是以下哪一项？", options))
+                return [SlotSet("clarify", "item"), SlotSet("candidates", found.candidates), SlotSet("last_question", question)]
+            code = found.code
+            if code is None:
+                if intent == "choose" and clarify:
+                    dispatcher.utter_message(text=replies.CHOICE_NOT_UNDERSTOOD)
+                    return []
+                code = current  # a follow-up: "要多久" is about the item in context
+            if code is None:
+                dispatcher.utter_message(text=replies.ASK_WHICH_ITEM)
+                return _reset_choice(last_question=question)
+            situation = situation_in(snap.items[code], text, entities)
+            if situation is None and code == current:
+                situation = tracker.get_slot("current_situation")
+
+        item = snap.items[code]
+        return self._answer(dispatcher, snap, item, question, situation)
+
+    def _answer(self, dispatcher, snap: Snapshot, item: dict, question: str, situation: str | None) -> list[dict[str, Any]]:
+        situations = item["situations"]
+        if situation not in {s["key"] for s in situations}:
+            situation = situations[0]["key"] if len(situations) == 1 else None
+        if question == "materials" and situation is None:
+            dispatcher.utter_message(text=replies.numbered(f"【{item['name']}】分以下几种情形，请问您是哪一种？",
+                                                           [s["name"] for s in situations]))
+            return [SlotSet("clarify", "situation"), SlotSet("candidates", [s["key"] for s in situations]),
+                    SlotSet("current_item", item["code"]), SlotSet("last_question", question)]
+        offer = None
+        if question == "materials":
+            for text in replies.materials_messages(item, situation_of(item, situation)):
+                dispatcher.utter_message(text=text)
+            offer = "booking"
+        elif question == "process":
+            dispatcher.utter_message(text=replies.process_message(item))
+        elif question == "time_limit":
+            dispatcher.utter_message(text=replies.time_limit_message(item, snap.calendar, self.today()))
+        elif question == "fee":
+            dispatcher.utter_message(text=replies.fee_message(item))
+        else:
+            dispatcher.utter_message(text=replies.location_message(item))
+        return _reset_choice(current_item=item["code"], current_situation=situation, last_question=question, offer=offer)
+
+
+def _fallbacks_in_a_row(tracker: Tracker) -> int:
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if ((event.get("parse_data") or {}).get("intent") or {}).get("name") != "nlu_fallback":
+                break
+            count += 1
+    return count
+
+
+class HandleFallback(Action):
+    """Not understood: ask to rephrase; the second time in a row, offer a human agent."""
+
+    def name(self) -> str:
+        return "action_handle_fallback"
+
+    async def run(self, dispatcher, tracker, domain):
+        if _fallbacks_in_a_row(tracker) >= 2:
+            dispatcher.utter_message(text=replies.OFFER_HUMAN)
+            dispatcher.utter_message(json_message={"event": "human_offered", "reason": "not_understood"})
+            return [SlotSet("offer", "human")]
+        dispatcher.utter_message(text=replies.NOT_UNDERSTOOD)
+        return [SlotSet("offer", None)]
+
+
+def _hand_off(dispatcher: CollectingDispatcher, reason: str) -> list[dict[str, Any]]:
+    dispatcher.utter_message(text=replies.HANDOFF)
+    dispatcher.utter_message(json_message={"event": "handoff_requested", "reason": reason})
+    return [SlotSet("offer", None)]
+
+
+class RequestHuman(Action):
+    def name(self) -> str:
+        return "action_request_human"
+
+    async def run(self, dispatcher, tracker, domain):
+        return _hand_off(dispatcher, "asked")
+
+
+def _live_offer(tracker: Tracker) -> str | None:
+    """The offer made in the bot's last turn; an older one has lapsed."""
+    users_since = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users_since += 1
+        elif event.get("event") == "slot" and event.get("name") == "offer":
+            return event.get("value") if users_since == 1 else None
+    return None
+
+
+class HandleYesNo(Action):
+    def name(self) -> str:
+        return "action_handle_yes_no"
+
+    async def run(self, dispatcher, tracker, domain):
+        yes = (tracker.latest_message.get("intent") or {}).get("name") == "affirm"
+        offer = _live_offer(tracker)
+        if offer == "human":
+            if yes:
+                return _hand_off(dispatcher, "offer_accepted")
+            dispatcher.utter_message(text=replies.HUMAN_DECLINED)
+        elif offer == "booking":
+            dispatcher.utter_message(text=replies.BOOKING_HINT if yes else replies.DENY_WITHOUT_CONTEXT)
+        else:
+            dispatcher.utter_message(text=replies.AFFIRM_WITHOUT_CONTEXT if yes else replies.DENY_WITHOUT_CONTEXT)
+        return [SlotSet("offer", None)]
+
+
+def all_actions(knowledge: KnowledgeService) -> list[Action]:
+    return [AnswerItemQuestion(knowledge), HandleFallback(), RequestHuman(), HandleYesNo()]

@@ -1,0 +1,57 @@
+"""The app's side of Rasa's HTTP API: the REST channel, NLU parse, status."""
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import aiohttp
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+class RasaUnavailable(Exception):
+    pass
+
+
+class RasaClient:
+    """Rasa answers 503 or refuses connections while it starts or loads a model; calls retry within `budget`."""
+
+    def __init__(self, base_url: str, session: aiohttp.ClientSession, budget: float = 10.0, retry_delay: float = 0.25):
+        self.base_url = base_url.rstrip("/")
+        self.session = session
+        self.budget = budget
+        self.retry_delay = retry_delay
+
+    async def _post(self, path: str, payload: dict[str, Any], budget: float | None = None) -> Any:
+        deadline = time.monotonic() + (self.budget if budget is None else budget)
+        last_error = "no attempt"
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RasaUnavailable(last_error)
+            try:
+                async with self.session.post(f"{self.base_url}{path}", json=payload,
+                                             timeout=aiohttp.ClientTimeout(total=remaining)) as resp:
+                    if resp.status == 200:
+                        return await resp.json()
+                    last_error = f"HTTP {resp.status}: {(await resp.text())[:200]}"
+                    if resp.status not in (502, 503, 504):
+                        raise RasaUnavailable(last_error)
+            except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+            log.warning("rasa_retry", path=path, error=last_error)
+            await asyncio.sleep(min(self.retry_delay, max(0.0, deadline - time.monotonic())))
+
+    async def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None, budget: float | None = None) -> list[dict[str, Any]]:
+        payload = {"sender": sender, "message": text, "metadata": metadata or {}}
+        return await self._post("/webhooks/rest/webhook", payload, budget) or []
+
+    async def parse(self, text: str, budget: float | None = None) -> dict[str, Any]:
+        return await self._post("/model/parse", {"text": text}, budget)
+
+    async def status(self) -> dict[str, Any]:
+        async with self.session.get(f"{self.base_url}/status", timeout=aiohttp.ClientTimeout(total=2)) as resp:
+            resp.raise_for_status()
+            return await resp.json()

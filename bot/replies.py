@@ -1,0 +1,114 @@
+"""The bot's answers, rendered from item data. Short enough to read on a phone; long lists split."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from knowledge.workdays import WorkCalendar
+
+MAX_MATERIALS_PER_MESSAGE = 6
+MAX_MESSAGE_CHARS = 420
+
+WELCOME = ("您好！我是云溪政务服务助手。可以问我办事要带什么材料、怎么办、多久办好、收不收费、在哪里办，"
+           "也可以咨询大厅的办公时间、地址和停车。请直接说您要办的事，比如“办护照要什么材料”。")
+ASK_WHICH_ITEM = "请问您要办理的是哪个事项？直接告诉我名称就行，比如“护照”“营业执照变更”“公积金提取”。"
+NOT_FOUND = "抱歉，我没有找到“{text}”对应的办事事项。您可以换个说法，比如说出证件或业务的名称；也可以拨打12345咨询。"
+CHOICE_NOT_UNDERSTOOD = "没看懂您选的是哪一个，请回复序号，比如“1”。"
+OFFER_HUMAN = "抱歉，我还是没能理解您的意思。需要为您转接人工客服吗？回复“是”即可转接。"
+NOT_UNDERSTOOD = "抱歉，我没太明白。您可以换个说法，比如“身份证丢了要带什么”“营业执照变更要多久”。"
+HANDOFF = "好的，正在为您转接人工客服，请稍候……"
+HUMAN_DECLINED = "好的，那您可以换个说法再问我，比如“办护照要什么材料”“公积金提取要多久”。"
+AFFIRM_WITHOUT_CONTEXT = "好的。请问您想办理什么事项？直接告诉我事项名称就行，比如“身份证”“公积金提取”。"
+DENY_WITHOUT_CONTEXT = "好的。还有什么需要帮您查询的吗？"
+BOOKING_HINT = ("大厅预约请在微信小程序“云溪政务”的“预约取号”里选择事项、大厅和时段，也可以到大厅现场取号。")
+
+
+def numbered(prompt: str, options: list[str]) -> str:
+    lines = [prompt] + [f"{i}. {o}" for i, o in enumerate(options, 1)]
+    return "\n".join(lines) + "\n请回复序号或名称。"
+
+
+def _material_line(n: int, m: dict[str, Any]) -> str:
+    if m.get("exempt"):
+        how = "免提交，窗口通过数据共享获取"
+    elif m["form"] == "电子证照":
+        how = "电子证照，无需纸质件"
+    else:
+        how = f"{m['form']}{m['copies']}份"
+    tags = []
+    if not m.get("required", True):
+        tags.append("视情况提供")
+    if m.get("rongque"):
+        tags.append("可容缺，承诺后补交")
+    tail = f"，{'，'.join(tags)}" if tags else ""
+    note = f"\n   注：{m['notes']}" if m.get("notes") else ""
+    return f"{n}. {m['name']}（{how}{tail}）{note}"
+
+
+def _chunks(header: str, lines: list[str]) -> list[str]:
+    messages, current = [], [header]
+    count = 0
+    for line in lines:
+        size = sum(len(x) + 1 for x in current) + len(line)
+        if count >= MAX_MATERIALS_PER_MESSAGE or (count and size > MAX_MESSAGE_CHARS):
+            messages.append("\n".join(current))
+            current, count = ["（接上）"], 0
+        current.append(line)
+        count += 1
+    messages.append("\n".join(current))
+    return messages
+
+
+def visits_line(item: dict[str, Any]) -> str:
+    online = item["online"]
+    where = f"可网上办理：{online['where']}" if online.get("available") else "暂不支持网上办理"
+    return f"{item['visits_text']}；{where}。"
+
+
+def materials_messages(item: dict[str, Any], situation: dict[str, Any]) -> list[str]:
+    label = item["name"] if len(item["situations"]) == 1 else f"{item['name']}（{situation['name']}）"
+    materials = situation["materials"]
+    header = f"办理【{label}】需准备以下{len(materials)}项材料："
+    lines = [_material_line(i, m) for i, m in enumerate(materials, 1)]
+    messages = _chunks(header, lines)
+    messages.append(f"{visits_line(item)}\n需要帮您预约大厅办理时间吗？")
+    return messages
+
+
+def process_message(item: dict[str, Any]) -> str:
+    steps = "\n".join(f"{i}. {s}" for i, s in enumerate(item["process"], 1))
+    return f"【{item['name']}】办理流程：\n{steps}\n{visits_line(item)}"
+
+
+def time_limit_message(item: dict[str, Any], calendar: WorkCalendar | None = None, today: dt.date | None = None) -> str:
+    limit = item["time_limit"]
+    promised, legal = limit["promised_days"], limit["legal_days"]
+    if promised == 0:
+        text = f"【{item['name']}】材料齐全、符合条件的当场办结（即办件）。"
+    else:
+        text = f"【{item['name']}】承诺时限{promised}个工作日（法定时限{legal}个工作日），自受理之日起计算，节假日不计。"
+        today = today or dt.date.today()
+        if calendar is not None and calendar.covers(today):
+            due = calendar.add_workdays(today, promised)
+            text += f"\n如果今天受理，预计{due.month}月{due.day}日前办结。"
+    return text
+
+
+def fee_message(item: dict[str, Any]) -> str:
+    fee = item["fee"]
+    if fee.get("free"):
+        text = f"【{item['name']}】不收费。"
+    else:
+        text = f"【{item['name']}】收费标准：{fee['amount']}。"
+    if fee.get("basis"):
+        text += f"\n依据：{fee['basis']}"
+    return text
+
+
+def location_message(item: dict[str, Any]) -> str:
+    lines = [f"【{item['name']}】可在以下大厅办理："]
+    for hall in item["halls"]:
+        windows = "、".join(w["name"] for w in hall["windows"])
+        lines.append(f"· {hall['name']}（{hall['address']}）{windows}")
+    lines.append(f"咨询电话：{item['phone']}。{visits_line(item)}")
+    return "\n".join(lines)

@@ -1,0 +1,65 @@
+"""From what NLU extracted and what the citizen wrote to knowledge-base items and situations.
+Shared by the actions and by /admin/nlu/try, so both resolve items the same way."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from knowledge.search import SearchEntry, SearchIndex
+from knowledge.service import Snapshot
+
+AMBIGUITY_RATIO = 0.75  # hits scoring this close to the best one are real alternatives
+MAX_CHOICES = 4
+
+
+@dataclass
+class Resolution:
+    code: str | None = None
+    candidates: list[str] = field(default_factory=list)  # several good items: ask which
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.code is None and len(self.candidates) > 1
+
+
+def _from_hits(snap: Snapshot, query: str) -> Resolution:
+    hits = snap.index.search(query, limit=MAX_CHOICES + 1, kind="item")
+    if not hits:
+        return Resolution()
+    close = [h.code for h in hits if h.score >= AMBIGUITY_RATIO * hits[0].score][:MAX_CHOICES]
+    return Resolution(close[0]) if len(close) == 1 else Resolution(None, close)
+
+
+def resolve_item(snap: Snapshot, entities: list[dict[str, Any]], text: str) -> Resolution:
+    """An item entity mapped to a code by the synonyms wins; else the entity's text, else the whole
+    sentence, goes through the knowledge-base search."""
+    for entity in entities:
+        if entity.get("entity") == "item":
+            value = str(entity.get("value") or "")
+            if value.upper() in snap.items:
+                return Resolution(value.upper())
+            found = _from_hits(snap, value)
+            if found.code or found.candidates:
+                return found
+    return _from_hits(snap, text)
+
+
+def ranked_items(snap: Snapshot, entities: list[dict[str, Any]], text: str) -> list[str]:
+    """Every item the sentence may be about, best first (for "try a sentence")."""
+    codes: list[str] = []
+    resolution = resolve_item(snap, entities, text)
+    if resolution.code:
+        codes.append(resolution.code)
+    codes += resolution.candidates
+    codes += [h.code for h in snap.index.search(text, limit=MAX_CHOICES, kind="item")]
+    return list(dict.fromkeys(codes))
+
+
+def situation_in(item: dict[str, Any], text: str, entities: list[dict[str, Any]] = ()) -> str | None:
+    entry = SearchEntry.from_item(item)
+    for entity in entities:
+        if entity.get("entity") == "situation":
+            key = SearchIndex.situation_for(entry, str(entity.get("value") or ""))
+            if key:
+                return key
+    return SearchIndex.situation_for(entry, text)

@@ -1,0 +1,58 @@
+"""POST /admin/nlu/try: what the bot understands of a sentence and what it would say, touching no conversation."""
+from __future__ import annotations
+
+import uuid
+
+from aiohttp import web
+
+from bot.conversation import turn_from_rasa
+from bot.rasa_client import RasaUnavailable
+from bot.understanding import ranked_items
+from miniprogram_api.auth import require_staff
+from miniprogram_api.errors import ApiError
+from miniprogram_api.http import json_response
+from miniprogram_api.keys import KNOWLEDGE, RASA
+
+MAX_TEXT = 200
+routes = web.RouteTableDef()
+
+
+async def _text_of(request: web.Request) -> str:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ApiError(400, "invalid_json", "请求内容不是合法的 JSON") from None
+    text = body.get("text") if isinstance(body, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        raise ApiError(400, "invalid_text", "请输入要试的句子", {"text": "a non-empty string is required"})
+    if len(text) > MAX_TEXT:
+        raise ApiError(400, "invalid_text", f"句子太长了，请控制在{MAX_TEXT}字以内", {"text": f"at most {MAX_TEXT} characters"})
+    return text.strip()
+
+
+@routes.post("/admin/nlu/try")
+@require_staff()
+async def try_sentence(request: web.Request) -> web.Response:
+    text = await _text_of(request)
+    rasa = request.app[RASA]
+    try:
+        parsed = await rasa.parse(text)
+        # A throwaway sender: the real conversations' trackers are never touched.
+        turn = turn_from_rasa(await rasa.send(f"try:{uuid.uuid4().hex}", text, {"channel": "try"}))
+    except RasaUnavailable as exc:
+        raise ApiError(503, "rasa_unavailable", "机器人服务暂时不可用，请稍后再试", {"rasa": str(exc)}) from None
+    snap = await request.app[KNOWLEDGE].snapshot()
+    entities = [
+        {k: e.get(k) for k in ("entity", "value", "start", "end", "confidence_entity", "extractor") if k in e}
+        for e in parsed.get("entities", [])
+    ]
+    items = [snap.items[c] for c in ranked_items(snap, parsed.get("entities", []), text)]
+    intent = parsed.get("intent") or {}
+    return json_response({
+        "text": text,
+        "intent": {"name": intent.get("name"), "confidence": intent.get("confidence")},
+        "entities": entities,
+        "items": [{"code": i["code"], "name": i["name"], "aliases": i["aliases"]} for i in items],
+        "replies": [{"text": r} for r in turn.replies],
+        "response_selector": parsed.get("response_selector", {}).get("faq", {}).get("response", {}).get("intent_response_key"),
+    })

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Regenerates the knowledge-base-derived training data, then trains the Rasa model only when
+# the training inputs changed (fingerprint in intents/models/current.fingerprint).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export RASA_TELEMETRY_ENABLED=false
+.venv/bin/python -m bot.nlu_generate
+fingerprint=$( (cat constraints-rasa.txt intents/config.yml; find intents/domain intents/data intents/generated -type f | LC_ALL=C sort | xargs cat) | sha256sum | cut -c1-32)
+if [ -f intents/models/current.tar.gz ] && [ "$(cat intents/models/current.fingerprint 2>/dev/null)" = "$fingerprint" ]; then
+    echo "==> Rasa model is up to date ($fingerprint)"
+    exit 0
+fi
+echo "==> training the Rasa model (a few minutes on 2 cores)"
+started=$(date +%s)
+(cd intents && ../.venv-rasa/bin/rasa train --config config.yml --domain domain --data data \
+    --out models --fixed-model-name current --quiet)
+echo "$fingerprint" > intents/models/current.fingerprint
+echo "==> trained in $(( $(date +%s) - started )) s"

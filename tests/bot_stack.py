@@ -1,0 +1,83 @@
+"""A real bot for integration tests: the app (hosting the actions) and a Rasa server on the trained
+model, as subprocesses on free ports, on a seeded PostgreSQL database of their own."""
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "intents" / "models" / "current.tar.gz"
+START_TIMEOUT = 240
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class BotStack:
+    app_url: str
+    rasa_url: str
+    staff_token: str
+    database_url: str
+    processes: list[subprocess.Popen]
+    log_dir: Path
+
+    def stop(self) -> None:
+        for p in self.processes:
+            p.terminate()
+        for p in self.processes:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+async def _wait_ready(url: str, ready, deadline: float, proc: subprocess.Popen, log: Path) -> None:
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{url} exited with {proc.returncode}; log: {log.read_text()[-3000:]}")
+            try:
+                async with http.get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
+                    if resp.status == 200 and ready(await resp.json()):
+                        return
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+                pass
+            await asyncio.sleep(0.5)
+    raise RuntimeError(f"{url} not ready in {START_TIMEOUT} s; log: {log.read_text()[-3000:]}")
+
+
+async def start_bot_stack(database_url: str, log_dir: Path) -> BotStack:
+    app_port, rasa_port = free_port(), free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "APP_PORT": str(app_port), "RASA_PORT": str(rasa_port),
+           "RASA_URL": f"http://127.0.0.1:{rasa_port}", "RASA_TELEMETRY_ENABLED": "false"}
+    env.pop("REDIS_URL", None)
+    cli = [sys.executable, "-m", "miniprogram_api.cli"]
+    subprocess.run(cli + ["seed"], env=env, check=True, capture_output=True, timeout=300)
+    added = subprocess.run(cli + ["staff", "add", "试句子的馆员", "--role", "curator"], env=env, check=True,
+                           capture_output=True, text=True, timeout=120)
+    token = added.stdout.strip().splitlines()[-1]
+    app_log, rasa_log = log_dir / "app.log", log_dir / "rasa.log"
+    app = subprocess.Popen(cli + ["serve"], env=env, cwd=ROOT, stdout=app_log.open("w"), stderr=subprocess.STDOUT)
+    rasa = subprocess.Popen(["bash", "scripts/rasa_serve.sh"], env=env, cwd=ROOT, stdout=rasa_log.open("w"),
+                            stderr=subprocess.STDOUT)
+    stack = BotStack(f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{rasa_port}", token, database_url, [app, rasa], log_dir)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        await _wait_ready(f"{stack.app_url}/healthz", lambda body: body["database"]["ok"], deadline, app, app_log)
+        await _wait_ready(f"{stack.rasa_url}/status", lambda body: bool(body.get("model_file")), deadline, rasa, rasa_log)
+    except Exception:
+        stack.stop()
+        raise
+    return stack

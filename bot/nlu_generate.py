@@ -125,7 +125,7 @@ def _hours_sentence(hours: dict[str, Any]) -> str:
     def period(p: dict[str, Any] | None) -> str:
         if not p:
             return ""
-        spans = "、".join(f"{a.lstrip('0')}-{b.lstrip('0')}" for a, b in (p.get("am"), p.get("pm")) if a)
+        spans = "、".join(f"{span[0].lstrip('0')}-{span[1].lstrip('0')}" for span in (p.get("am"), p.get("pm")) if span)
         return spans + ("（午间不打烊）" if p.get("noon_service") else "")
 
     parts = [f"工作日{period(hours['weekdays'])}"]

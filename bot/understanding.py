@@ -26,7 +26,10 @@ def _from_hits(snap: Snapshot, query: str) -> Resolution:
     hits = snap.index.search(query, limit=MAX_CHOICES + 1, kind="item")
     if not hits:
         return Resolution()
-    close = [h.code for h in hits if h.score >= AMBIGUITY_RATIO * hits[0].score][:MAX_CHOICES]
+    close = [h for h in hits if h.score >= AMBIGUITY_RATIO * hits[0].score]
+    if hits[0].complete:  # a name or alias said in full beats near misses (身份证 → not 临时身份证)
+        close = [h for h in close if h.complete]
+    close = [h.code for h in close][:MAX_CHOICES]
     return Resolution(close[0]) if len(close) == 1 else Resolution(None, close)
 
 

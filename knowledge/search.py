@@ -21,6 +21,7 @@ from pypinyin import lazy_pinyin
 _CJK_OR_WORD = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]+")
 PINYIN_WEIGHT = 0.85  # a homophone match is good evidence, but less than the characters themselves
 CHAR_SET_WEIGHT = 0.7  # the form's characters scattered in the query (户口…迁): weaker still
+QUERY_SIDE_WEIGHT = 0.9  # a query that is all part of a longer form (公积金 → 公积金贷款) matches it, a bit less
 MIN_COVERAGE = 0.55  # half of a two-word form ("registration") is not a match
 MIN_MASS = 2.0
 RELATIVE_CUTOFF = 0.25  # hits far below the best one are noise
@@ -52,6 +53,7 @@ class Hit:
     score: float
     matched: str  # the name or alias that matched best
     situation: str | None  # situation key the query points at (补办 → loss), if any
+    complete: bool = False  # the query contains that name or alias whole
 
 
 @lru_cache(maxsize=8192)
@@ -59,6 +61,11 @@ def _clean(text: str) -> str:
     return zhconv.convert(unicodedata.normalize("NFKC", text), "zh-cn").lower()
 
 
+# Pairs that say how a question is asked, never which item it is about; dropped from forms and queries.
+STOP_PAIRS = frozenset(
+    "怎么 什么 哪里 哪个 需要 请问 我想 想问 一下 可以 多少 如何 要带 带什 么材 材料 办理 手续 流程 多久 在哪 "
+    "办证 办个 要办 想办 怎样 咋办 能不 不能 吗 的 了".split()
+)
 _EN_SUFFIXES = ("ings", "ing", "als", "al", "ed", "es", "s")
 
 
@@ -71,11 +78,16 @@ def _stem(word: str) -> str:
     return word
 
 
-def _pairs(seq: list[str], skip: bool) -> set[str]:
-    out = {a + "\x1f" + b for a, b in zip(seq, seq[1:])}
-    if skip:
-        out |= {a + "\x1f" + b for a, b in zip(seq, seq[2:])}
-    if len(seq) == 1:
+def _pairs(seq: list[str], chars: str, skip: bool) -> set[str]:
+    """Adjacent (and, for queries, skip-one) pairs of `seq`, a per-character sequence of `chars`
+    (the characters themselves, or their pinyin); pairs of STOP_PAIRS characters are left out."""
+    gaps = (1, 2) if skip else (1,)
+    out = {
+        seq[i] + "\x1f" + seq[i + g]
+        for g in gaps for i in range(len(seq) - g)
+        if chars[i] + chars[i + g] not in STOP_PAIRS
+    }
+    if len(seq) == 1 and chars not in STOP_PAIRS:
         out.add(seq[0])
     return out
 
@@ -90,8 +102,8 @@ def tokens(text: str, query: bool = False) -> tuple[frozenset[str], frozenset[st
         if run[0].isascii():
             chars.add(_stem(run))
             continue
-        chars |= _pairs(list(run), query)
-        sounds |= {"py:" + t for t in _pairs(lazy_pinyin(run), query)}
+        chars |= _pairs(list(run), run, query)
+        sounds |= {"py:" + t for t in _pairs(lazy_pinyin(run), run, query)}
         singles |= {"1:" + c for c in run}
     return frozenset(chars), frozenset(sounds), frozenset(singles)
 
@@ -134,32 +146,40 @@ class SearchIndex:
 
     def search(self, query: str, limit: int = 5, kind: str | None = None) -> list[Hit]:
         mass: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+        known = [0.0, 0.0, 0.0]  # IDF weight of the query's tokens that some form has, per channel
         for channel, part in enumerate(tokens(query, query=True)):
             for t in part:
-                for f_id in self._postings.get(t, ()):
-                    mass[f_id][channel] += self._idf[t]
-        best: dict[int, tuple[float, str]] = {}
+                postings = self._postings.get(t)
+                if postings:
+                    known[channel] += self._idf[t]
+                    for f_id in postings:
+                        mass[f_id][channel] += self._idf[t]
+        best: dict[int, tuple[float, str, bool]] = {}
         for f_id, masses in mass.items():
             form = self._forms[f_id]
             if kind and self.entries[form.entry].kind != kind:
                 continue
-            coverage, matched = max(
-                (weight * m / total, weight * m)
-                for weight, m, total in zip((1.0, PINYIN_WEIGHT, CHAR_SET_WEIGHT), masses, form.totals)
-                if total
-            )
-            if coverage < MIN_COVERAGE or matched < MIN_MASS:
+            options = []
+            for channel, (weight, m, total) in enumerate(zip((1.0, PINYIN_WEIGHT, CHAR_SET_WEIGHT), masses, form.totals)):
+                if total:
+                    options.append((weight * m / total, weight * m))
+                # Query-side coverage only for pairs: single characters of a query are too common to count.
+                if channel < 2 and known[channel]:
+                    options.append((QUERY_SIDE_WEIGHT * weight * m / known[channel], weight * m))
+            scores = [cov * cov * m for cov, m in options if cov >= MIN_COVERAGE and m >= MIN_MASS]
+            if not scores:
                 continue
-            score = coverage * coverage * matched
-            if score > best.get(form.entry, (0.0, ""))[0]:
-                best[form.entry] = (score, form.text)
+            score = max(scores)
+            complete = bool(form.totals[0]) and masses[0] >= form.totals[0] - 1e-9
+            if score > best.get(form.entry, (0.0, "", False))[0]:
+                best[form.entry] = (score, form.text, complete)
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.entries[kv[0]].code))
         if not ranked:
             return []
         top = ranked[0][1][0]
         return [
-            Hit(e.code, e.name, e.kind, round(score, 3), text, self.situation_for(e, query))
-            for e, (score, text) in ((self.entries[i], v) for i, v in ranked[:limit])
+            Hit(e.code, e.name, e.kind, round(score, 3), text, self.situation_for(e, query), complete)
+            for e, (score, text, complete) in ((self.entries[i], v) for i, v in ranked[:limit])
             if score >= RELATIVE_CUTOFF * top
         ]
 

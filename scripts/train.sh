@@ -12,7 +12,7 @@ if [ -f intents/models/current.tar.gz ] && [ "$(cat intents/models/current.finge
 fi
 echo "==> training the Rasa model (a few minutes on 2 cores)"
 started=$(date +%s)
-(cd intents && ../.venv-rasa/bin/rasa train --config config.yml --domain domain --data data \
+(cd intents && ../.venv-rasa/bin/rasa train --config config.yml --domain generated/domain.yml --data data \
     --out models --fixed-model-name current --quiet)
 echo "$fingerprint" > intents/models/current.fingerprint
 echo "==> trained in $(( $(date +%s) - started )) s"

@@ -1,5 +1,5 @@
 # The two commands of the README. Both set up everything they need first.
-.PHONY: run test setup bench-search
+.PHONY: run test setup train bench-search bench-nlu bench-bot
 
 setup:
 	bash scripts/bootstrap.sh
@@ -12,3 +12,12 @@ test:
 
 bench-search: setup
 	.venv/bin/python bench/search_bench.py
+
+train: setup
+	bash scripts/train.sh
+
+bench-nlu: train
+	.venv/bin/python bench/nlu_bench.py
+
+bench-bot: train
+	.venv/bin/python bench/bot_speed_bench.py

@@ -34,17 +34,21 @@ def _from_hits(snap: Snapshot, query: str) -> Resolution:
 
 
 def resolve_item(snap: Snapshot, entities: list[dict[str, Any]], text: str) -> Resolution:
-    """An item entity mapped to a code by the synonyms wins; else the entity's text, else the whole
-    sentence, goes through the knowledge-base search."""
+    """An item entity that the synonyms mapped to a code wins. Otherwise the whole sentence goes
+    through the knowledge-base search: it holds more context than a partly extracted entity
+    (第一次申领社保卡: the entity may be just 申领). The entity's own text is the last resort."""
+    for entity in entities:
+        if entity.get("entity") == "item" and str(entity.get("value") or "").upper() in snap.items:
+            return Resolution(str(entity["value"]).upper())
+    found = _from_hits(snap, text)
+    if found.code or found.candidates:
+        return found
     for entity in entities:
         if entity.get("entity") == "item":
-            value = str(entity.get("value") or "")
-            if value.upper() in snap.items:
-                return Resolution(value.upper())
-            found = _from_hits(snap, value)
+            found = _from_hits(snap, str(entity.get("value") or ""))
             if found.code or found.candidates:
                 return found
-    return _from_hits(snap, text)
+    return Resolution()
 
 
 def ranked_items(snap: Snapshot, entities: list[dict[str, Any]], text: str) -> list[str]:

@@ -141,3 +141,11 @@ async def test_nlu_try_shows_what_the_bot_understood(bot_stack):
             assert resp.status == 400 and (await resp.json())["error"]["code"] == "invalid_text"
         async with http.post(f"{bot_stack.app_url}/admin/nlu/try", json={"text": "护照"}) as resp:
             assert resp.status == 401
+
+
+async def test_a_repeated_message_id_is_answered_once(citizen):
+    first = await citizen.service.handle("terminal", citizen.user, "护照多少钱", message_id="m-1")
+    again = await citizen.service.handle("terminal", citizen.user, "护照多少钱", message_id="m-1")
+    assert again.duplicate and again.replies == first.replies
+    rows = await TranscriptMessage.filter(conversation__user_id=citizen.user, role="citizen")
+    assert len(rows) == 1

@@ -119,7 +119,10 @@ def cmd_chat(args, settings: Settings) -> int:
 
     from bot.conversation import ConversationService
     from bot.rasa_client import RasaClient
+    from miniprogram_api.logging import configure_logging
     from miniprogram_api.redis_client import make_redis
+
+    configure_logging("WARNING")  # the conversation is on stdout; only problems go to stderr
 
     async def work():
         redis = make_redis(settings.redis_url)

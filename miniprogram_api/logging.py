@@ -41,6 +41,7 @@ def configure_logging(level: str = "INFO") -> None:
             _mask_processor,
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )

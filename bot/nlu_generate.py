@@ -76,7 +76,7 @@ class Tokenizer:
         return all(s in edges and e in edges for s, e in spans)
 
 
-def _render(template: str, rng: random.Random, fills: dict[str, list[str]]) -> tuple[str, list[tuple[int, int]]]:
+def _render(template: str, rng: random.Random, fills: dict[str, list[str]]) -> tuple[str, str, list[tuple[int, int]]]:
     """Fills placeholders; returns Rasa's annotated text and the entity spans in the plain text."""
     plain, annotated, spans, pos = "", "", [], 0
     for m in _PLACEHOLDER.finditer(template):

@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 
 from knowledge.loader import Catalogue, KnownRefs, load_catalogue
 from knowledge.models import Bundle, CalendarDay, Hall, HallWindow, Item, KbImport
-from knowledge.schema import BundleDoc, HallDoc, ItemDoc, YearDoc
+from knowledge.schema import HallDoc, ItemDoc, YearDoc
 
 
 @dataclass

@@ -5,6 +5,8 @@ import aiohttp
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from bot.conversation import ConversationService
+from bot.rasa_client import RasaClient
 from knowledge.service import KnowledgeService
 from miniprogram_api.config import Settings
 from miniprogram_api.models.staff import StaffAccount
@@ -13,10 +15,6 @@ SETTINGS = web.AppKey("settings", Settings)
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeService)
 REDIS = web.AppKey("redis", aioredis.Redis)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
-STAFF = web.RequestKey("staff", StaffAccount)
-
-from bot.conversation import ConversationService  # noqa: E402
-from bot.rasa_client import RasaClient  # noqa: E402
-
 RASA = web.AppKey("rasa", RasaClient)
 CONVERSATIONS = web.AppKey("conversations", ConversationService)
+STAFF = web.RequestKey("staff", StaffAccount)

@@ -23,6 +23,7 @@ from stack import ROOT, bot_stack  # noqa: I001
 from bot.conversation import ConversationService  # noqa: E402
 from bot.rasa_client import RasaClient  # noqa: E402
 from miniprogram_api.db import close_db, init_db  # noqa: E402
+from miniprogram_api.logging import configure_logging  # noqa: E402
 from miniprogram_api.redis_client import make_redis  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -49,11 +50,13 @@ async def level(service: ConversationService, sentences: list[str], concurrency:
     return {"n": len(latencies), "p50": statistics.median(latencies), "p95": q(0.95), "p99": q(0.99), "rate": len(latencies) / elapsed}
 
 
-async def run(total: int) -> int:
+async def run(total: int, rasa_workers: int) -> int:
     cases = yaml.safe_load((ROOT / "bench" / "data" / "nlu_test.yml").read_text(encoding="utf-8"))["tests"]
     sentences = [c["text"] for c in cases if not c["intent"].startswith(("choose", "affirm", "deny"))]
     with tempfile.TemporaryDirectory() as tmp:
-        async with bot_stack(Path(tmp)) as stack:
+        # Several Rasa workers need shared tracker and lock stores: Redis then, else Rasa's in-memory ones.
+        redis_for_rasa = REDIS_URL if rasa_workers > 1 else None
+        async with bot_stack(Path(tmp), redis_for_rasa, {"SANIC_WORKERS": str(rasa_workers)}) as stack:
             await init_db(stack.database_url)
             redis = make_redis(REDIS_URL)
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as http:
@@ -71,7 +74,11 @@ async def run(total: int) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=300)
-    return asyncio.run(run(parser.parse_args().messages))
+    parser.add_argument("--rasa-workers", type=int, default=1, help="Rasa's SANIC_WORKERS (>1 uses Redis stores)")
+    args = parser.parse_args()
+    configure_logging("WARNING")  # a log line per turn would measure the terminal
+    print(f"Rasa workers: {args.rasa_workers}")
+    return asyncio.run(run(args.messages, args.rasa_workers))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false
+# One TensorFlow thread per pool: on 2 cores, TF's spinning thread pools burned ~20 % of Rasa's CPU
+# per message for nothing (inference on one short sentence does not parallelise usefully).
+export TF_INTRA_OP_PARALLELISM_THREADS="${TF_INTRA_OP_PARALLELISM_THREADS:-1}"
+export TF_INTER_OP_PARALLELISM_THREADS="${TF_INTER_OP_PARALLELISM_THREADS:-1}"
 endpoints="var/rasa-endpoints-${RASA_PORT:-5005}.yml"
 .venv/bin/python -m bot.rasa_endpoints "$endpoints"
 cd intents

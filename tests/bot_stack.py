@@ -58,11 +58,16 @@ async def _wait_ready(url: str, ready, deadline: float, proc: subprocess.Popen, 
     raise RuntimeError(f"{url} not ready in {START_TIMEOUT} s; log: {log.read_text()[-3000:]}")
 
 
-async def start_bot_stack(database_url: str, log_dir: Path) -> BotStack:
+async def start_bot_stack(database_url: str, log_dir: Path, redis_url: str | None = None,
+                          extra_env: dict[str, str] | None = None) -> BotStack:
+    """With `redis_url`, the app and Rasa's tracker and lock stores use that Redis (needed for several
+    Rasa workers, `extra_env={"SANIC_WORKERS": "2"}`); without, the in-process and in-memory defaults."""
     app_port, rasa_port = free_port(), free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "APP_PORT": str(app_port), "RASA_PORT": str(rasa_port),
-           "RASA_URL": f"http://127.0.0.1:{rasa_port}", "RASA_TELEMETRY_ENABLED": "false"}
+           "RASA_URL": f"http://127.0.0.1:{rasa_port}", "RASA_TELEMETRY_ENABLED": "false", **(extra_env or {})}
     env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     cli = [sys.executable, "-m", "miniprogram_api.cli"]
     subprocess.run(cli + ["seed"], env=env, check=True, capture_output=True, timeout=300)
     added = subprocess.run(cli + ["staff", "add", "试句子的馆员", "--role", "curator"], env=env, check=True,

@@ -8,12 +8,14 @@ from knowledge.service import KnowledgeService
 from miniprogram_api.config import Settings
 from miniprogram_api.db import close_db, init_db
 from miniprogram_api.errors import error_middleware
-from miniprogram_api.keys import CONVERSATIONS, HTTP, KNOWLEDGE, RASA, REDIS, SETTINGS
+from miniprogram_api.keys import CONVERSATIONS, HTTP, KNOWLEDGE, NOTIFIER, OFFICIAL, RASA, REDIS, SETTINGS, WXA
 from miniprogram_api.redis_client import make_redis
 from bot import action_server
 from bot.conversation import ConversationService
 from bot.rasa_client import RasaClient
-from miniprogram_api.routes import health, knowledge, nlu
+from bot.wechat.api import WeChatApi
+from miniprogram_api.services.notify import Notifier
+from miniprogram_api.routes import auth, health, knowledge, nlu
 
 MAX_BODY = 1024 * 1024
 
@@ -26,6 +28,7 @@ def create_app(settings: Settings, *, manage_db: bool = True) -> web.Application
     app.add_routes(health.routes)
     app.add_routes(knowledge.routes)
     app.add_routes(nlu.routes)
+    app.add_routes(auth.routes)
     action_server.setup(app, app[KNOWLEDGE])
 
     async def lifecycle(app: web.Application):
@@ -35,6 +38,10 @@ def create_app(settings: Settings, *, manage_db: bool = True) -> web.Application
         app[HTTP] = aiohttp.ClientSession()
         app[RASA] = RasaClient(settings.rasa_url, app[HTTP], budget=settings.rasa_timeout)
         app[CONVERSATIONS] = ConversationService(app[RASA], app[REDIS])
+        app[WXA] = WeChatApi(settings.wechat_api_base, settings.wxa_app_id, settings.wxa_app_secret, app[HTTP], app[REDIS])
+        app[OFFICIAL] = WeChatApi(settings.wechat_api_base, settings.wechat_app_id, settings.wechat_app_secret,
+                                  app[HTTP], app[REDIS])
+        app[NOTIFIER] = Notifier(app[WXA], settings.wxa_templates)
         yield
         await app[HTTP].close()
         await app[REDIS].aclose()

@@ -56,6 +56,10 @@ def _aes_key(env: dict[str, str], name: str) -> str:
     return raw
 
 
+DEFAULT_TEMPLATES = {"reminder": "appointment_reminder", "slot_closed": "appointment_cancelled",
+                     "progress": "application_progress", "reply": "service_reply"}
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -73,6 +77,8 @@ class Settings:
     wxa_app_secret: str = ""
     wechat_api_base: str = "https://api.weixin.qq.com"
     kb_path: Path = field(default=PROJECT_ROOT / "knowledge" / "data")
+    # Subscribe-message template ids by kind (each mini-program registers its own templates).
+    wxa_templates: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -93,5 +99,6 @@ class Settings:
             wxa_app_id=env.get("WXA_APP_ID", "").strip(),
             wxa_app_secret=env.get("WXA_APP_SECRET", "").strip(),
             wechat_api_base=_url(env, "WECHAT_API_BASE", "https://api.weixin.qq.com", ("http", "https")),
+            wxa_templates={k: env.get(f"WXA_TEMPLATE_{k.upper()}", "").strip() or v for k, v in DEFAULT_TEMPLATES.items()},
             kb_path=Path(env.get("GOVHALL_KB_PATH", "").strip() or PROJECT_ROOT / "knowledge" / "data"),
         )

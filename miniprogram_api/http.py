@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
+
+BodyT = TypeVar("BodyT")
 
 _dumps = functools.partial(json.dumps, ensure_ascii=False, default=str)
 
@@ -24,3 +26,23 @@ def int_param(request: web.Request, name: str, default: int, low: int, high: int
         raise ApiError(400, "invalid_parameter", f"参数 {name} 应为 {low} 到 {high} 之间的整数",
                        {name: f"expected an integer from {low} to {high}"})
     return int(raw)
+
+
+async def parse_body(request: web.Request, model: "type[BodyT]") -> "BodyT":
+    """The JSON body validated by a pydantic model; every problem is named in `fields`."""
+    from pydantic import ValidationError
+
+    from miniprogram_api.errors import ApiError
+
+    try:
+        raw = await request.json()
+    except ValueError:
+        raise ApiError(400, "invalid_json", "请求内容不是合法的 JSON", {"body": "expected a JSON object"}) from None
+    if not isinstance(raw, dict):
+        raise ApiError(400, "invalid_json", "请求内容应为 JSON 对象", {"body": "expected a JSON object"})
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        fields = {".".join(str(p) for p in e["loc"]) or "body": e["msg"] for e in exc.errors()}
+        raise ApiError(400, "invalid_body", "提交的内容有误：" + "；".join(f"{k} {v}" for k, v in fields.items()),
+                       fields) from None

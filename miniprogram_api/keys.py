@@ -9,7 +9,10 @@ from bot.conversation import ConversationService
 from bot.rasa_client import RasaClient
 from knowledge.service import KnowledgeService
 from miniprogram_api.config import Settings
+from bot.wechat.api import WeChatApi
+from miniprogram_api.models.citizen import Citizen
 from miniprogram_api.models.staff import StaffAccount
+from miniprogram_api.services.notify import Notifier
 
 SETTINGS = web.AppKey("settings", Settings)
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeService)
@@ -17,4 +20,8 @@ REDIS = web.AppKey("redis", aioredis.Redis)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 RASA = web.AppKey("rasa", RasaClient)
 CONVERSATIONS = web.AppKey("conversations", ConversationService)
+WXA = web.AppKey("wxa", WeChatApi)  # the mini-program's WeChat API
+OFFICIAL = web.AppKey("official", WeChatApi)  # the official account's WeChat API
+NOTIFIER = web.AppKey("notifier", Notifier)
 STAFF = web.RequestKey("staff", StaffAccount)
+CITIZEN = web.RequestKey("citizen", Citizen)

@@ -84,3 +84,35 @@ async def bot_stack(tmp_path_factory):
     finally:
         stack.stop()
         await _drop_pg_database(name)
+
+
+@pytest.fixture
+async def fake_wechat():
+    from tests.fake_wechat import FakeWeChat
+
+    fake = await FakeWeChat(app_secrets={"wx-mini-app": "mini-secret", "wx-official": "oa-secret"}).start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+@pytest.fixture
+async def api(seeded_db, redis_url, fake_wechat):
+    """The app on both backends with the mini-program and official account configured against the
+    fake WeChat; Rasa is pointed at a closed port (tests that need the bot use `bot_stack`)."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from miniprogram_api.app import create_app
+    from miniprogram_api.config import Settings
+
+    settings = Settings(database_url=seeded_db, redis_url=redis_url, rasa_url="http://127.0.0.1:9",
+                        wechat_api_base=fake_wechat.url, wxa_app_id="wx-mini-app", wxa_app_secret="mini-secret",
+                        wechat_app_id="wx-official", wechat_app_secret="oa-secret", wechat_token="govhall-token")
+    if redis_url:
+        import redis.asyncio as aioredis
+
+        async with aioredis.from_url(redis_url) as r:
+            await r.flushdb()
+    async with TestClient(TestServer(create_app(settings, manage_db=False))) as client:
+        yield client

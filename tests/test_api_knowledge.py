@@ -6,6 +6,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from miniprogram_api.app import create_app
 from miniprogram_api.config import Settings
+from tests.api_helpers import expect_error
 
 
 @pytest.fixture
@@ -15,15 +16,6 @@ async def client(seeded_db, redis_url):
     app = create_app(settings, manage_db=False)
     async with TestClient(TestServer(app)) as client:
         yield client
-
-
-async def expect_error(resp, status: int, code: str) -> dict:
-    assert resp.status == status
-    body = await resp.json()
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    assert isinstance(body["error"]["fields"], dict)
-    return body
 
 
 async def test_search_ranks_the_expected_item_first(client):

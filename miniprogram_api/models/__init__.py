@@ -1,4 +1,5 @@
 """Tortoise models of the app (the knowledge base's own models live in knowledge.models)."""
+from miniprogram_api.models.citizen import Citizen, Notification
 from miniprogram_api.models.staff import StaffAccount
 
-__all__ = ["StaffAccount"]
+__all__ = ["Citizen", "Notification", "StaffAccount"]

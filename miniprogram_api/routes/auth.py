@@ -1,0 +1,90 @@
+"""Mini-program login and the citizen's own profile."""
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+from pydantic import BaseModel, Field, field_validator
+
+from miniprogram_api.auth import bearer_token, require_citizen
+from miniprogram_api.errors import ApiError
+from miniprogram_api.http import json_response, parse_body
+from miniprogram_api.keys import CITIZEN, REDIS, WXA
+from miniprogram_api.services import citizens
+from miniprogram_api.services.identity import valid_id_number
+
+routes = web.RouteTableDef()
+
+
+class LoginBody(BaseModel, extra="forbid"):
+    code: str = Field(min_length=1, max_length=128)
+
+
+class DevLoginBody(BaseModel, extra="forbid"):
+    openid: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class ProfileBody(BaseModel, extra="forbid"):
+    name: str | None = Field(default=None, min_length=1, max_length=50)
+    id_number: str | None = None
+    phone: str | None = None
+
+    @field_validator("id_number")
+    @classmethod
+    def _id_number(cls, v: str | None) -> str | None:
+        if v is not None and not valid_id_number(v):
+            raise ValueError("不是有效的18位居民身份证号码")
+        return v.upper() if v else v
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"1[3-9]\d{9}", v):
+            raise ValueError("不是有效的11位手机号码")
+        return v
+
+
+def _session(token: str, citizen) -> web.Response:
+    return json_response({"token": token, "expires_in": citizens.SESSION_TTL_SECONDS,
+                          "citizen": citizens.citizen_view(citizen)})
+
+
+@routes.post("/api/v1/auth/login")
+async def login(request: web.Request) -> web.Response:
+    body = await parse_body(request, LoginBody)
+    wxa = request.app[WXA]
+    if not wxa.configured:
+        raise ApiError(503, "wechat_not_configured", "小程序尚未配置微信登录（开发环境请用 /api/v1/auth/dev-login）",
+                       {"WXA_APP_ID": "not set"})
+    return _session(*await citizens.login_with_code(wxa, request.app[REDIS], body.code))
+
+
+@routes.post("/api/v1/auth/dev-login")
+async def dev_login(request: web.Request) -> web.Response:
+    # Development only: with no mini-program configured there is no WeChat to ask who the user is.
+    if request.app[WXA].configured:
+        raise ApiError(403, "dev_login_disabled", "已配置微信登录，开发登录已停用")
+    body = await parse_body(request, DevLoginBody)
+    return _session(*await citizens.dev_login(request.app[REDIS], body.openid))
+
+
+@routes.post("/api/v1/auth/logout")
+@require_citizen
+async def logout(request: web.Request) -> web.Response:
+    await citizens.logout(request.app[REDIS], bearer_token(request))
+    return json_response({"ok": True})
+
+
+@routes.get("/api/v1/me")
+@require_citizen
+async def me(request: web.Request) -> web.Response:
+    return json_response(citizens.citizen_view(request[CITIZEN]))
+
+
+@routes.patch("/api/v1/me")
+@require_citizen
+async def update_me(request: web.Request) -> web.Response:
+    body = await parse_body(request, ProfileBody)
+    changes = body.model_dump(exclude_none=True)
+    citizen = await citizens.update_profile(request[CITIZEN], changes)
+    return json_response(citizens.citizen_view(citizen))

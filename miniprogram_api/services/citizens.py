@@ -1,0 +1,77 @@
+"""Citizens: mini-program login (code2session), sessions in Redis, masked views."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+from typing import Any
+
+import redis.asyncio as aioredis
+import structlog
+
+from bot.wechat.api import WeChatApi, WeChatError
+from miniprogram_api.errors import ApiError
+from miniprogram_api.logging import mask_id_number, mask_phone
+from miniprogram_api.models.citizen import Citizen
+
+log = structlog.get_logger(__name__)
+
+SESSION_TTL_SECONDS = 7 * 24 * 3600
+_SESSION_PREFIX = "govhall:session:"
+
+
+async def _open_session(redis: aioredis.Redis, citizen: Citizen) -> str:
+    token = secrets.token_urlsafe(32)
+    await redis.set(_SESSION_PREFIX + token, str(citizen.id), ex=SESSION_TTL_SECONDS)
+    citizen.last_login_at = datetime.now(timezone.utc)
+    await citizen.save(update_fields=["last_login_at"])
+    return token
+
+
+async def citizen_for_openid(openid: str, unionid: str | None = None) -> Citizen:
+    citizen, _ = await Citizen.get_or_create(openid=openid)
+    if unionid and citizen.unionid != unionid:
+        # Link the mini-program to the official account only when no other row claims the unionid.
+        if not await Citizen.filter(unionid=unionid).exclude(id=citizen.id).exists():
+            citizen.unionid = unionid
+            await citizen.save(update_fields=["unionid"])
+    return citizen
+
+
+async def login_with_code(wxa: WeChatApi, redis: aioredis.Redis, code: str) -> tuple[str, Citizen]:
+    try:
+        session = await wxa.code2session(code)
+    except WeChatError as exc:
+        log.warning("wechat_login_failed", errcode=exc.errcode)
+        if exc.errcode == -2:
+            raise ApiError(502, "wechat_unavailable", "暂时无法连接微信，请稍后再试") from None
+        raise ApiError(401, "invalid_code", "登录凭证无效或已过期，请重新进入小程序", {"code": f"WeChat: {exc.errcode}"}) from None
+    citizen = await citizen_for_openid(session["openid"], session.get("unionid"))
+    return await _open_session(redis, citizen), citizen
+
+
+async def dev_login(redis: aioredis.Redis, openid: str) -> tuple[str, Citizen]:
+    citizen = await citizen_for_openid(openid)
+    return await _open_session(redis, citizen), citizen
+
+
+async def citizen_for_token(redis: aioredis.Redis, token: str) -> Citizen | None:
+    if not token:
+        return None
+    citizen_id = await redis.get(_SESSION_PREFIX + token)
+    return await Citizen.get_or_none(id=int(citizen_id)) if citizen_id else None
+
+
+async def logout(redis: aioredis.Redis, token: str) -> None:
+    await redis.delete(_SESSION_PREFIX + token)
+
+
+def citizen_view(citizen: Citizen) -> dict[str, Any]:
+    return {"id": citizen.id, "name": citizen.name, "id_number": mask_id_number(citizen.id_number) if citizen.id_number else "",
+            "phone": mask_phone(citizen.phone) if citizen.phone else "", "linked_official_account": bool(citizen.unionid)}
+
+
+async def update_profile(citizen: Citizen, changes: dict[str, str]) -> Citizen:
+    for key, value in changes.items():
+        setattr(citizen, key, value)
+    await citizen.save(update_fields=list(changes))
+    return citizen

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
             name='Citizen',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('openid', fields.CharField(unique=True, max_length=64)),
+                ('openid', fields.CharField(null=True, unique=True, max_length=64)),
                 ('unionid', fields.CharField(null=True, unique=True, max_length=64)),
                 ('oa_openid', fields.CharField(null=True, unique=True, max_length=64)),
                 ('name', fields.CharField(default='', max_length=50)),

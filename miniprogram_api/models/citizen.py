@@ -7,9 +7,9 @@ class Citizen(Model):
     # official account's openid to the same row later. ID and phone numbers are stored whole
     # (the back office needs them) and masked in every response and log.
     id = fields.IntField(primary_key=True)
-    openid = fields.CharField(max_length=64, unique=True)
+    openid = fields.CharField(max_length=64, null=True, unique=True)  # mini-program openid
     unionid = fields.CharField(max_length=64, null=True, unique=True)
-    oa_openid = fields.CharField(max_length=64, null=True, unique=True)
+    oa_openid = fields.CharField(max_length=64, null=True, unique=True)  # official-account openid
     name = fields.CharField(max_length=50, default="")
     id_number = fields.CharField(max_length=18, default="")
     phone = fields.CharField(max_length=20, default="")

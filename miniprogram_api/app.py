@@ -1,6 +1,8 @@
 """The aiohttp application factory."""
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 from aiohttp import web
 
@@ -8,27 +10,33 @@ from knowledge.service import KnowledgeService
 from miniprogram_api.config import Settings
 from miniprogram_api.db import close_db, init_db
 from miniprogram_api.errors import error_middleware
-from miniprogram_api.keys import CONVERSATIONS, HTTP, KNOWLEDGE, NOTIFIER, OFFICIAL, RASA, REDIS, SETTINGS, WXA
+from miniprogram_api.keys import CLOCK, CONVERSATIONS, HTTP, KNOWLEDGE, NOTIFIER, OFFICIAL, RASA, REDIS, SETTINGS, WXA
 from miniprogram_api.redis_client import make_redis
 from bot import action_server
 from bot.conversation import ConversationService
 from bot.rasa_client import RasaClient
 from bot.wechat.api import WeChatApi
 from miniprogram_api.services.notify import Notifier
-from miniprogram_api.routes import auth, health, knowledge, nlu
+from miniprogram_api import housekeeping
+from miniprogram_api.clock import Clock
+from miniprogram_api.routes import appointments, auth, health, knowledge, nlu
 
 MAX_BODY = 1024 * 1024
 
 
-def create_app(settings: Settings, *, manage_db: bool = True) -> web.Application:
-    """`manage_db=False` when the caller (a test, the CLI) has initialised tortoise already."""
+def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | None = None,
+               housekeeping_loop: bool = True) -> web.Application:
+    """`manage_db=False` when the caller (a test, the CLI) has initialised tortoise already; tests pass
+    their own `clock` and may turn the periodic housekeeping off to run it step by step."""
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[KNOWLEDGE] = KnowledgeService()
+    app[CLOCK] = clock or Clock()
     app.add_routes(health.routes)
     app.add_routes(knowledge.routes)
     app.add_routes(nlu.routes)
     app.add_routes(auth.routes)
+    app.add_routes(appointments.routes)
     action_server.setup(app, app[KNOWLEDGE])
 
     async def lifecycle(app: web.Application):
@@ -42,7 +50,11 @@ def create_app(settings: Settings, *, manage_db: bool = True) -> web.Application
         app[OFFICIAL] = WeChatApi(settings.wechat_api_base, settings.wechat_app_id, settings.wechat_app_secret,
                                   app[HTTP], app[REDIS])
         app[NOTIFIER] = Notifier(app[WXA], settings.wxa_templates)
+        chores = asyncio.create_task(housekeeping.loop(app)) if housekeeping_loop else None
         yield
+        if chores:
+            chores.cancel()
+            await asyncio.gather(chores, return_exceptions=True)
         await app[HTTP].close()
         await app[REDIS].aclose()
         if manage_db:

@@ -8,6 +8,7 @@ from aiohttp import web
 from bot.conversation import ConversationService
 from bot.rasa_client import RasaClient
 from knowledge.service import KnowledgeService
+from miniprogram_api.clock import Clock
 from miniprogram_api.config import Settings
 from bot.wechat.api import WeChatApi
 from miniprogram_api.models.citizen import Citizen
@@ -22,6 +23,7 @@ RASA = web.AppKey("rasa", RasaClient)
 CONVERSATIONS = web.AppKey("conversations", ConversationService)
 WXA = web.AppKey("wxa", WeChatApi)  # the mini-program's WeChat API
 OFFICIAL = web.AppKey("official", WeChatApi)  # the official account's WeChat API
+CLOCK = web.AppKey("clock", Clock)
 NOTIFIER = web.AppKey("notifier", Notifier)
 STAFF = web.RequestKey("staff", StaffAccount)
 CITIZEN = web.RequestKey("citizen", Citizen)

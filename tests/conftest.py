@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import asyncpg
@@ -15,6 +17,7 @@ from miniprogram_api.db import init_db, migrate_database
 ROOT = Path(__file__).resolve().parent.parent
 KB_PATH = ROOT / "knowledge" / "data"
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+API_NOW = datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -104,6 +107,7 @@ async def api(seeded_db, redis_url, fake_wechat):
     from aiohttp.test_utils import TestClient, TestServer
 
     from miniprogram_api.app import create_app
+    from miniprogram_api.clock import Clock
     from miniprogram_api.config import Settings
 
     settings = Settings(database_url=seeded_db, redis_url=redis_url, rasa_url="http://127.0.0.1:9",
@@ -114,5 +118,8 @@ async def api(seeded_db, redis_url, fake_wechat):
 
         async with aioredis.from_url(redis_url) as r:
             await r.flushdb()
-    async with TestClient(TestServer(create_app(settings, manage_db=False))) as client:
+    # Time stands still at API_NOW (a Tuesday morning) unless a test moves `client.app[CLOCK]`;
+    # the periodic housekeeping is run explicitly by the tests that need it.
+    app = create_app(settings, manage_db=False, clock=Clock(API_NOW), housekeeping_loop=False)
+    async with TestClient(TestServer(app)) as client:
         yield client

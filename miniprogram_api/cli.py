@@ -102,14 +102,47 @@ def cmd_seed(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_serve(args, settings: Settings) -> int:
+def _serve_one(settings: Settings, reuse_port: bool) -> None:
+    import uvloop
     from aiohttp import web
 
     from miniprogram_api.app import create_app
     from miniprogram_api.logging import configure_logging
 
-    configure_logging()
-    web.run_app(create_app(settings), host=settings.app_host, port=settings.app_port, print=None)
+    configure_logging(settings.log_level)
+    # uvloop: the app is bound by socket I/O (clients, PostgreSQL, Redis, Rasa); its loop does that cheaper.
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    web.run_app(create_app(settings), host=settings.app_host, port=settings.app_port, print=None,
+                reuse_port=reuse_port or None)
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    workers = args.workers or settings.app_workers
+    if workers == 1:
+        _serve_one(settings, reuse_port=False)
+        return 0
+    if not settings.redis_url:
+        print("APP_WORKERS > 1 needs REDIS_URL: sessions, locks and caches must be shared between workers",
+              file=sys.stderr)
+        return 2
+    import multiprocessing
+    import signal
+
+    # Several processes on one port (SO_REUSEPORT): the kernel spreads connections between them.
+    procs = [multiprocessing.get_context("fork").Process(target=_serve_one, args=(settings, True), daemon=False)
+             for _ in range(workers)]
+    for p in procs:
+        p.start()
+
+    def stop(*_):
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for p in procs:
+        p.join()
     return 0
 
 
@@ -151,7 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="govhall", description="govhall backend: 政务服务中心 WeChat bot and API")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
-    sub.add_parser("serve", help="serve the app on APP_HOST:APP_PORT").set_defaults(func=cmd_serve)
+    serve = sub.add_parser("serve", help="serve the app on APP_HOST:APP_PORT")
+    serve.add_argument("--workers", type=int, default=0, help="processes sharing the port (default APP_WORKERS, 1)")
+    serve.set_defaults(func=cmd_serve)
     seed = sub.add_parser("seed", help="import the demo knowledge base when the database has none")
     seed.add_argument("--force", action="store_true", help="import even when items exist (still idempotent)")
     seed.set_defaults(func=cmd_seed)

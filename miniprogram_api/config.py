@@ -48,6 +48,24 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
+def _count(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigError(f"{name}={raw!r}: expected a whole number from {low} to {high}")
+    return int(raw)
+
+
+def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().upper()
+    if not raw:
+        return default
+    if raw not in choices:
+        raise ConfigError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
+    return raw
+
+
 def _aes_key(env: dict[str, str], name: str) -> str:
     raw = env.get(name, "").strip()
     # WeChat's EncodingAESKey is always 43 characters of base64 without the trailing '='.
@@ -76,6 +94,8 @@ class Settings:
     wxa_app_id: str = ""
     wxa_app_secret: str = ""
     wechat_api_base: str = "https://api.weixin.qq.com"
+    log_level: str = "INFO"
+    app_workers: int = 1
     kb_path: Path = field(default=PROJECT_ROOT / "knowledge" / "data")
     # Subscribe-message template ids by kind (each mini-program registers its own templates).
     wxa_templates: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
@@ -100,5 +120,7 @@ class Settings:
             wxa_app_secret=env.get("WXA_APP_SECRET", "").strip(),
             wechat_api_base=_url(env, "WECHAT_API_BASE", "https://api.weixin.qq.com", ("http", "https")),
             wxa_templates={k: env.get(f"WXA_TEMPLATE_{k.upper()}", "").strip() or v for k, v in DEFAULT_TEMPLATES.items()},
+            app_workers=_count(env, "APP_WORKERS", 1, 1, 16),
+            log_level=_choice(env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             kb_path=Path(env.get("GOVHALL_KB_PATH", "").strip() or PROJECT_ROOT / "knowledge" / "data"),
         )

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api.migrate import migrate
 
 from miniprogram_api.config import Settings
@@ -13,9 +14,26 @@ MODEL_MODULES = ["knowledge.models", "bot.models", "miniprogram_api.models"]
 MIGRATIONS_MODULE = "miniprogram_api.migrations"
 
 
+POOL_SIZE = 20
+
+
+async def _keep_session(_connection) -> None:
+    """asyncpg runs RESET ALL, UNLISTEN *, CLOSE ALL … on every pool release by default, a round trip
+    per query here; the app sets no session state (no SET, LISTEN or advisory locks), so skip it."""
+
+
+def _connection(database_url: str) -> str | dict[str, Any]:
+    if not database_url.startswith(("postgres://", "asyncpg://")):
+        return database_url
+    config = expand_db_url(database_url)
+    config["credentials"].setdefault("maxsize", POOL_SIZE)
+    config["credentials"]["reset"] = _keep_session
+    return config
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection(database_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

@@ -87,7 +87,8 @@ async def book(request: web.Request) -> web.Response:
     snap = await _snap(request)
     appointment, created = await booking.book(snap, request[CITIZEN], body.slot_id, body.item_code,
                                               body.idempotency_key, request.app[CLOCK].now())
-    await appointment.fetch_related("slot")
+    if not created:
+        await appointment.fetch_related("slot")
     return json_response(booking.appointment_view(appointment, snap), status=201 if created else 200)
 
 

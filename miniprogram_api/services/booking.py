@@ -88,24 +88,35 @@ async def open_slots(snap: Snapshot, hall_code: str, item_code: str, now: dateti
     return await query.order_by("starts_at")
 
 
-async def mark_no_shows(now: datetime, citizen: Citizen | None = None) -> int:
-    query = Appointment.filter(status="booked", slot__ends_at__lt=now)
+async def mark_no_shows(now: datetime, citizen: Citizen | None = None, conn=None) -> int:
+    query = Appointment.filter(status="booked", slot__ends_at__lt=now).using_db(conn)
     if citizen is not None:
         query = query.filter(citizen=citizen)
     ids = await query.values_list("id", flat=True)
     if ids:
-        await Appointment.filter(id__in=list(ids), status="booked").update(status="no_show", active_key=None)
+        await Appointment.filter(id__in=list(ids), status="booked").using_db(conn).update(status="no_show", active_key=None)
         log.info("no_shows_marked", count=len(ids))
     return len(ids)
 
 
-async def blocked_until(citizen: Citizen, now: datetime, conn=None) -> date | None:
-    recent = await (Appointment.filter(citizen=citizen, status="no_show", slot__ends_at__gte=now - NO_SHOW_WINDOW)
-                    .using_db(conn).order_by("-day").values_list("day", flat=True))
-    if len(recent) < NO_SHOW_LIMIT:
+async def _citizen_record(conn, citizen: Citizen, now: datetime) -> list[dict[str, Any]]:
+    """The citizen's bookings that matter to the rules (active ones and recent no-shows), in one query."""
+    return await (Appointment.filter(citizen=citizen, status__in=("booked", "no_show"),
+                                     slot__ends_at__gte=now - NO_SHOW_WINDOW)
+                  .using_db(conn).values("id", "status", "item_code", "day", "slot__ends_at"))
+
+
+def _block_end(record: list[dict[str, Any]], now: datetime) -> date | None:
+    # A booking whose slot has ended unattended is a no-show even before housekeeping marks it.
+    missed = sorted((r["day"] for r in record if r["status"] == "no_show" or r["slot__ends_at"] < now), reverse=True)
+    if len(missed) < NO_SHOW_LIMIT:
         return None
-    until = recent[0] + timedelta(days=BLOCK_DAYS)
+    until = missed[0] + timedelta(days=BLOCK_DAYS)
     return until if until >= now.astimezone(TZ).date() else None
+
+
+async def blocked_until(citizen: Citizen, now: datetime, conn=None) -> date | None:
+    return _block_end(await _citizen_record(conn, citizen, now), now)
 
 
 async def _take_seat(conn, citizen: Citizen, slot_id: int, item: dict[str, Any], key: str,
@@ -122,21 +133,27 @@ async def _take_seat(conn, citizen: Citizen, slot_id: int, item: dict[str, Any],
         raise ApiError(409, "slot_too_late", "这个时段已过预约截止时间（开始前1小时），请选择更晚的时段")
     if slot.day not in bookable_days(now.astimezone(TZ).date()):
         raise ApiError(409, "slot_not_open", "这个时段还未开放预约（可预约今天起7天内）")
-    if until := await blocked_until(citizen, now, conn):
+    record = await _citizen_record(conn, citizen, now)
+    if until := _block_end(record, now):
         raise ApiError(403, "booking_blocked", f"您90天内爽约已达{NO_SHOW_LIMIT}次，{until.month}月{until.day}日前暂停预约",
                        {"blocked_until": until.isoformat()})
-    if await Appointment.filter(citizen=citizen, status="booked").using_db(conn).count() >= MAX_ACTIVE:
+    active = [r for r in record if r["status"] == "booked" and r["slot__ends_at"] >= now]
+    if len(active) >= MAX_ACTIVE:
         raise ApiError(409, "too_many_bookings", f"您已有{MAX_ACTIVE}个未使用的预约，请先办理或取消后再预约")
-    if await Appointment.filter(active_key=_active_key(citizen.id, item["code"], slot.day)).using_db(conn).exists():
+    if any(r["item_code"] == item["code"] and r["day"] == slot.day for r in active):
         raise ApiError(409, "duplicate_booking", f"您{slot.day.month}月{slot.day.day}日已预约过“{item['name']}”，同一事项每天只能预约一次")
+    if len(active) < len([r for r in record if r["status"] == "booked"]):
+        await mark_no_shows(now, citizen, conn)  # frees the same-day key of a missed booking
     taken = await (Slot.filter(id=slot.id, closed=False, booked__lt=F("capacity")).using_db(conn)
                    .update(booked=F("booked") + 1))
     if not taken:
         raise ApiError(409, "slot_full", "这个时段已约满，请选择其他时段")
-    return await Appointment.create(
+    appointment = await Appointment.create(
         citizen=citizen, slot=slot, item_code=item["code"], hall_code=slot.hall_code, day=slot.day, status="booked",
         idempotency_key=key, active_key=_active_key(citizen.id, item["code"], slot.day),
         check_in_code=f"{secrets.randbelow(10 ** 8):08d}", using_db=conn)
+    appointment.slot = slot
+    return appointment
 
 
 async def _release_seat(conn, appointment: Appointment, status: str, now: datetime) -> None:
@@ -163,9 +180,6 @@ async def book(snap: Snapshot, citizen: Citizen, slot_id: int, item_code: str, k
     item = snap.items.get(item_code.upper())
     if item is None:
         raise ApiError(404, "item_not_found", f"没有找到编码为 {item_code} 的事项", {"item_code": "unknown item code"})
-    await mark_no_shows(now, citizen)
-    if found := await _existing(citizen, key, slot_id, item["code"]):
-        return found, False
     try:
         async with in_transaction() as conn:
             await _locked(conn, citizen)

@@ -8,15 +8,16 @@ from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainExc
 
 from bot.actions import all_actions
 from knowledge.service import KnowledgeService
+from miniprogram_api.clock import Clock
 from miniprogram_api.http import json_response
 
 log = structlog.get_logger(__name__)
 EXECUTOR = web.AppKey("action_executor", ActionExecutor)
 
 
-def make_executor(knowledge: KnowledgeService) -> ActionExecutor:
+def make_executor(knowledge: KnowledgeService, clock: Clock) -> ActionExecutor:
     executor = ActionExecutor()
-    for action in all_actions(knowledge):
+    for action in all_actions(knowledge, clock):
         executor.register_action(action)
     return executor
 
@@ -39,7 +40,7 @@ async def webhook(request: web.Request) -> web.Response:
     return json_response(result.model_dump() if result else None)
 
 
-def setup(app: web.Application, knowledge: KnowledgeService) -> None:
-    app[EXECUTOR] = make_executor(knowledge)
+def setup(app: web.Application, knowledge: KnowledgeService, clock: Clock) -> None:
+    app[EXECUTOR] = make_executor(knowledge, clock)
     app.router.add_post("/rasa/actions", webhook)
     app.router.add_post("/rasa/actions/webhook", webhook)

@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import replies
@@ -13,6 +13,7 @@ from bot.choices import pick
 from bot.understanding import resolve_item, situation_in
 from knowledge.bundles import situation_of
 from knowledge.service import KnowledgeService, Snapshot
+from miniprogram_api.clock import Clock
 
 QUESTION_OF_INTENT = {
     "ask_materials": "materials",
@@ -169,11 +170,17 @@ class HandleYesNo(Action):
                 return _hand_off(dispatcher, "offer_accepted")
             dispatcher.utter_message(text=replies.HUMAN_DECLINED)
         elif offer == "booking":
-            dispatcher.utter_message(text=replies.BOOKING_HINT if yes else replies.DENY_WITHOUT_CONTEXT)
+            if yes:
+                return [SlotSet("offer", None), FollowupAction("action_start_booking")]
+            dispatcher.utter_message(text=replies.DENY_WITHOUT_CONTEXT)
         else:
             dispatcher.utter_message(text=replies.AFFIRM_WITHOUT_CONTEXT if yes else replies.DENY_WITHOUT_CONTEXT)
         return [SlotSet("offer", None)]
 
 
-def all_actions(knowledge: KnowledgeService) -> list[Action]:
-    return [AnswerItemQuestion(knowledge), HandleFallback(), RequestHuman(), HandleYesNo()]
+def all_actions(knowledge: KnowledgeService, clock: Clock) -> list[Action]:
+    from bot.booking_dialogue import booking_actions
+    from bot.progress_dialogue import progress_actions
+
+    return [AnswerItemQuestion(knowledge, today=lambda: clock.now().date()), HandleFallback(), RequestHuman(),
+            HandleYesNo(), *booking_actions(knowledge, clock), *progress_actions(knowledge, clock)]

@@ -20,7 +20,6 @@ HANDOFF = "好的，正在为您转接人工客服，请稍候……"
 HUMAN_DECLINED = "好的，那您可以换个说法再问我，比如“办护照要什么材料”“公积金提取要多久”。"
 AFFIRM_WITHOUT_CONTEXT = "好的。请问您想办理什么事项？直接告诉我事项名称就行，比如“身份证”“公积金提取”。"
 DENY_WITHOUT_CONTEXT = "好的。还有什么需要帮您查询的吗？"
-BOOKING_HINT = ("大厅预约请在微信小程序“云溪政务”的“预约取号”里选择事项、大厅和时段，也可以到大厅现场取号。")
 
 
 def numbered(prompt: str, options: list[str]) -> str:
@@ -112,3 +111,26 @@ def location_message(item: dict[str, Any]) -> str:
         lines.append(f"· {hall['name']}（{hall['address']}）{windows}")
     lines.append(f"咨询电话：{item['phone']}。{visits_line(item)}")
     return "\n".join(lines)
+
+BOOKING_ASK_ITEM = "请问您要预约办理什么事项？直接说名称就行，比如“护照”“营业执照变更”。（说“不约了”可随时退出）"
+BOOKING_ITEM_UNKNOWN = "没找到这个事项，请换个说法，比如“身份证补办”“公积金提取”。"
+BOOKING_ONLINE_ONLY = "“{item}”不需要到大厅办理，可以直接在网上办，不用预约。"
+BOOKING_HALL_FULL = "{hall}近7天的号已经约满了，请选择其他大厅。"
+BOOKING_DAY_CLOSED = "{day}没有可约的号（可能是节假日、休息日或已约满），请从列出的日期里选。"
+BOOKING_TIME_UNKNOWN = "没看懂您要哪个时段，请回复序号，或说具体时间，比如“10点”。"
+BOOKING_CONFIRM = "请确认预约信息：\n事项：{item}\n大厅：{hall}\n时间：{day} {time}\n确认请回复“确认”，不约了请回复“不”。"
+BOOKING_STOPPED = "好的，这次先不预约了。需要时再跟我说“我要预约”。"
+BOOKING_NEEDS_ACCOUNT = "这里不能预约，请在微信小程序“云溪政务”或公众号里预约。"
+CONFIRM_NOT_UNDERSTOOD = "请回复“确认”或“不”。"
+BOOKED = ("预约成功！\n{item_name}\n{hall_name}（{hall_address}）\n{time_text}\n签到码：{check_in_code}\n"
+          "请带齐材料，提前10分钟到大厅签到取号。如需取消，请在开始前1小时以前说“取消预约”。")
+NO_APPOINTMENTS = "您目前没有待办的预约。需要预约请说“我要预约”。"
+APPOINTMENT_LINE = "{item_name}，{hall_name}，{time_text}"
+CANCEL_KEPT = "好的，预约保留不变。"
+CANCELLED = "已取消预约：{item_name}，{time_text}。需要时可以重新预约。"
+
+PROGRESS_STOPPED = "好的，不查了。需要时再跟我说“查进度”。"
+PROGRESS_NUMBER_INVALID = "受理编号是“YX”加14位数字，在受理回执或短信里能找到，比如 YX20261124000123。请再发一次。"
+PROGRESS_ID4_INVALID = "请发送申请人身份证号码的最后4位（最后一位可能是X）。"
+PROGRESS_ASK_NUMBER = "请发送您的受理编号（YX开头，在受理回执或短信里），我帮您查进度。（说“不查了”可退出）"
+PROGRESS_ASK_ID4 = "为保护隐私，请再发送申请人身份证号码的最后4位。"

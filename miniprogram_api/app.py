@@ -19,6 +19,7 @@ from bot.wechat.api import WeChatApi
 from miniprogram_api.services.notify import Notifier
 from miniprogram_api import housekeeping
 from miniprogram_api.clock import Clock
+from miniprogram_api import openapi
 from miniprogram_api.routes import appointments, auth, health, knowledge, nlu
 
 MAX_BODY = 1024 * 1024
@@ -37,7 +38,8 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
     app.add_routes(nlu.routes)
     app.add_routes(auth.routes)
     app.add_routes(appointments.routes)
-    action_server.setup(app, app[KNOWLEDGE])
+    app.add_routes(openapi.routes)
+    action_server.setup(app, app[KNOWLEDGE], app[CLOCK])
 
     async def lifecycle(app: web.Application):
         if manage_db:

@@ -35,8 +35,11 @@ async def error_middleware(request: web.Request, handler):
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return error_response(exc.status, _HTTP_CODES.get(exc.status, "http_error"),
-                              _HTTP_MESSAGES.get(exc.status, exc.reason))
+        response = error_response(exc.status, _HTTP_CODES.get(exc.status, "http_error"),
+                                  _HTTP_MESSAGES.get(exc.status, exc.reason))
+        if "Allow" in exc.headers:  # a 405 names the methods that are supported (RFC 9110)
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
     except Exception:
         log.exception("unhandled_error", path=request.path, method=request.method)
         return error_response(500, "internal_error", "服务暂时出了点问题，请稍后再试")

@@ -59,7 +59,7 @@ async def _wait_ready(url: str, ready, deadline: float, proc: subprocess.Popen, 
 
 
 async def start_bot_stack(database_url: str, log_dir: Path, redis_url: str | None = None,
-                          extra_env: dict[str, str] | None = None) -> BotStack:
+                          extra_env: dict[str, str] | None = None, with_rasa: bool = True) -> BotStack:
     """With `redis_url`, the app and Rasa's tracker and lock stores use that Redis (needed for several
     Rasa workers, `extra_env={"SANIC_WORKERS": "2"}`); without, the in-process and in-memory defaults."""
     app_port, rasa_port = free_port(), free_port()
@@ -75,13 +75,17 @@ async def start_bot_stack(database_url: str, log_dir: Path, redis_url: str | Non
     token = added.stdout.strip().splitlines()[-1]
     app_log, rasa_log = log_dir / "app.log", log_dir / "rasa.log"
     app = subprocess.Popen(cli + ["serve"], env=env, cwd=ROOT, stdout=app_log.open("w"), stderr=subprocess.STDOUT)
-    rasa = subprocess.Popen(["bash", "scripts/rasa_serve.sh"], env=env, cwd=ROOT, stdout=rasa_log.open("w"),
-                            stderr=subprocess.STDOUT)
-    stack = BotStack(f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{rasa_port}", token, database_url, [app, rasa], log_dir)
+    processes = [app]
+    if with_rasa:
+        processes.append(subprocess.Popen(["bash", "scripts/rasa_serve.sh"], env=env, cwd=ROOT,
+                                          stdout=rasa_log.open("w"), stderr=subprocess.STDOUT))
+    stack = BotStack(f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{rasa_port}", token, database_url, processes, log_dir)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         await _wait_ready(f"{stack.app_url}/healthz", lambda body: body["database"]["ok"], deadline, app, app_log)
-        await _wait_ready(f"{stack.rasa_url}/status", lambda body: bool(body.get("model_file")), deadline, rasa, rasa_log)
+        if with_rasa:
+            await _wait_ready(f"{stack.rasa_url}/status", lambda body: bool(body.get("model_file")), deadline,
+                              processes[1], rasa_log)
     except Exception:
         stack.stop()
         raise

@@ -42,7 +42,7 @@ async def test_dev_login_works_without_wechat(seeded_db, redis_url):
     async with TestClient(TestServer(create_app(settings, manage_db=False))) as client:
         resp = await client.post("/api/v1/auth/dev-login", json={"openid": "dev-user"})
         assert resp.status == 200
-        await expect_error(await client.post("/api/v1/auth/login", json={"code": "x"}), 503, "wechat_not_configured")
+        await expect_error(await client.post("/api/v1/auth/login", json={"code": "x"}), 403, "wechat_not_configured")
 
 
 async def test_profile_numbers_are_validated_and_masked(api):

@@ -11,6 +11,7 @@ from miniprogram_api.errors import ApiError
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CLOCK, KNOWLEDGE, NOTIFIER
 from miniprogram_api.services import booking
+from miniprogram_api.openapi import POSITIVE, Param, doc
 
 routes = web.RouteTableDef()
 
@@ -69,6 +70,7 @@ def _hall(snap, code: str) -> dict:
 
 
 @routes.get("/api/v1/halls/{code}/slots")
+@doc("某大厅某事项可预约的时段（今天起7天）", "预约", response="SlotList", query=(Param("item_code", {"type": "string", "minLength": 1}, required=True), Param("day", {"type": "string", "format": "date"})))
 async def list_slots(request: web.Request) -> web.Response:
     snap = await _snap(request)
     hall = _hall(snap, request.match_info["code"])
@@ -81,6 +83,7 @@ async def list_slots(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/appointments")
+@doc("预约（同一 idempotency_key 只约一次）", "预约", body=BookBody, response="Appointment", status=(200, 201), auth="citizen")
 @require_citizen
 async def book(request: web.Request) -> web.Response:
     body = await parse_body(request, BookBody)
@@ -93,6 +96,7 @@ async def book(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/appointments")
+@doc("我的预约", "预约", response="AppointmentList", auth="citizen", query=(Param("active", {"type": "string", "enum": ["0", "1", "true", "false"]}),))
 @require_citizen
 async def my_appointments(request: web.Request) -> web.Response:
     snap = await _snap(request)
@@ -102,6 +106,7 @@ async def my_appointments(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/appointments/{id}")
+@doc("一个预约", "预约", response="Appointment", auth="citizen", path={"id": POSITIVE})
 @require_citizen
 async def get_appointment(request: web.Request) -> web.Response:
     await booking.mark_no_shows(request.app[CLOCK].now(), request[CITIZEN])
@@ -110,6 +115,7 @@ async def get_appointment(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/appointments/{id}/cancel")
+@doc("取消预约（开始前1小时以前）", "预约", response="Appointment", auth="citizen", path={"id": POSITIVE})
 @require_citizen
 async def cancel(request: web.Request) -> web.Response:
     a = await booking.cancel(request[CITIZEN], _id(request), request.app[CLOCK].now())
@@ -117,6 +123,7 @@ async def cancel(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/appointments/{id}/reschedule")
+@doc("改约：取消并预约新时段，失败时原预约不变", "预约", body=RescheduleBody, response="Appointment", status=(200, 201), auth="citizen", path={"id": POSITIVE})
 @require_citizen
 async def reschedule(request: web.Request) -> web.Response:
     body = await parse_body(request, RescheduleBody)
@@ -128,6 +135,7 @@ async def reschedule(request: web.Request) -> web.Response:
 
 
 @routes.get("/admin/halls/{code}/bookings")
+@doc("大厅某天的预约", "大厅管理", response="HallBookings", auth="staff", query=(Param("day", {"type": "string", "format": "date"}),))
 @require_staff()
 async def hall_day(request: web.Request) -> web.Response:
     snap = await _snap(request)
@@ -139,6 +147,7 @@ async def hall_day(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/check-in")
+@doc("凭签到码签到并取号", "大厅管理", body=CheckInBody, response="Appointment", auth="staff")
 @require_staff()
 async def check_in_by_code(request: web.Request) -> web.Response:
     body = await parse_body(request, CheckInBody)
@@ -148,6 +157,7 @@ async def check_in_by_code(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/appointments/{id}/check-in")
+@doc("为预约签到并取号", "大厅管理", response="Appointment", auth="staff", path={"id": POSITIVE})
 @require_staff()
 async def check_in(request: web.Request) -> web.Response:
     snap = await _snap(request)
@@ -156,6 +166,7 @@ async def check_in(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/appointments/{id}/attendance")
+@doc("登记到场或爽约", "大厅管理", body=AttendanceBody, response="Appointment", auth="staff", path={"id": POSITIVE})
 @require_staff()
 async def attendance(request: web.Request) -> web.Response:
     body = await parse_body(request, AttendanceBody)
@@ -166,6 +177,7 @@ async def attendance(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/slots/{slot_id}/close")
+@doc("关闭时段（已约群众收到通知）", "大厅管理", body=CloseSlotBody, response="SlotClosed", auth="staff", path={"slot_id": POSITIVE})
 @require_staff()
 async def close_slot(request: web.Request) -> web.Response:
     body = await parse_body(request, CloseSlotBody)

@@ -12,6 +12,7 @@ from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import CITIZEN, REDIS, WXA
 from miniprogram_api.services import citizens
 from miniprogram_api.services.identity import valid_id_number
+from miniprogram_api.openapi import doc
 
 routes = web.RouteTableDef()
 
@@ -50,16 +51,18 @@ def _session(token: str, citizen) -> web.Response:
 
 
 @routes.post("/api/v1/auth/login")
+@doc("小程序登录（code2session）", "登录", body=LoginBody, response="Session")
 async def login(request: web.Request) -> web.Response:
     body = await parse_body(request, LoginBody)
     wxa = request.app[WXA]
     if not wxa.configured:
-        raise ApiError(503, "wechat_not_configured", "小程序尚未配置微信登录（开发环境请用 /api/v1/auth/dev-login）",
+        raise ApiError(403, "wechat_not_configured", "小程序尚未配置微信登录（开发环境请用 /api/v1/auth/dev-login）",
                        {"WXA_APP_ID": "not set"})
     return _session(*await citizens.login_with_code(wxa, request.app[REDIS], body.code))
 
 
 @routes.post("/api/v1/auth/dev-login")
+@doc("开发环境登录（未配置小程序时）", "登录", body=DevLoginBody, response="Session")
 async def dev_login(request: web.Request) -> web.Response:
     # Development only: with no mini-program configured there is no WeChat to ask who the user is.
     if request.app[WXA].configured:
@@ -69,6 +72,7 @@ async def dev_login(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/auth/logout")
+@doc("退出登录", "登录", response="Ok", auth="citizen")
 @require_citizen
 async def logout(request: web.Request) -> web.Response:
     await citizens.logout(request.app[REDIS], bearer_token(request))
@@ -76,12 +80,14 @@ async def logout(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/me")
+@doc("我的资料（证件号、手机号已脱敏）", "登录", response="Citizen", auth="citizen")
 @require_citizen
 async def me(request: web.Request) -> web.Response:
     return json_response(citizens.citizen_view(request[CITIZEN]))
 
 
 @routes.patch("/api/v1/me")
+@doc("修改我的资料", "登录", body=ProfileBody, response="Citizen", auth="citizen")
 @require_citizen
 async def update_me(request: web.Request) -> web.Response:
     body = await parse_body(request, ProfileBody)

@@ -10,6 +10,7 @@ from tortoise import connections
 from miniprogram_api.auth import require_staff
 from miniprogram_api.http import json_response
 from miniprogram_api.keys import RASA, REDIS, SETTINGS, STAFF
+from miniprogram_api.openapi import doc
 
 routes = web.RouteTableDef()
 CHECK_TIMEOUT = 2.0
@@ -27,6 +28,7 @@ async def _timed(check) -> dict:
 
 
 @routes.get("/healthz")
+@doc("数据库、Redis、Rasa 的状态", "运行", response="Health")
 async def healthz(request: web.Request) -> web.Response:
     app = request.app
 
@@ -47,6 +49,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 @routes.get("/admin/whoami")
+@doc("当前工作人员账号", "工作人员", auth="staff")
 @require_staff()
 async def whoami(request: web.Request) -> web.Response:
     staff = request[STAFF]

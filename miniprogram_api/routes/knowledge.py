@@ -9,6 +9,7 @@ from knowledge.service import KnowledgeService
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import int_param, json_response
 from miniprogram_api.keys import KNOWLEDGE
+from miniprogram_api.openapi import Param, doc
 
 MAX_QUERY_LENGTH = 100
 routes = web.RouteTableDef()
@@ -36,6 +37,7 @@ def _summary(item: dict) -> dict:
 
 
 @routes.get("/api/v1/items")
+@doc("搜索或列出事项", "办事指南", response="ItemList", query=(Param("q", {"type": "string", "minLength": 1, "maxLength": 100}), Param("limit", {"type": "integer", "minimum": 1, "maximum": 100})))
 async def list_items(request: web.Request) -> web.Response:
     q = _query(request)
     limit = int_param(request, "limit", 5 if q else 100, 1, 100)
@@ -56,29 +58,34 @@ async def _item_or_404(request: web.Request) -> dict:
 
 
 @routes.get("/api/v1/items/{code}")
+@doc("事项办事指南全文", "办事指南", response="Item")
 async def get_item(request: web.Request) -> web.Response:
     return json_response(await _item_or_404(request))
 
 
 @routes.get("/api/v1/items/{code}/materials")
+@doc("某一情形的申请材料", "办事指南", response="Materials", query=(Param("situation", {"type": "string"}, description="情形；多情形事项不传时返回可选情形"),))
 async def get_materials(request: web.Request) -> web.Response:
     item = await _item_or_404(request)
     keys = [s["key"] for s in item["situations"]]
     key = request.query.get("situation", "").strip()
     if not key:
         if len(keys) > 1:
-            names = "、".join(s["name"] for s in item["situations"])
-            raise ApiError(400, "situation_required", f"这个事项分几种情形（{names}），请选择一种",
-                           {"situation": f"one of: {', '.join(keys)}"})
+            # Not an error: the mini-program shows the situations to pick from, as the bot asks.
+            return json_response({"code": item["code"], "name": item["name"], "situation": None,
+                                  "situations": [{"key": s["key"], "name": s["name"]} for s in item["situations"]],
+                                  "message": "这个事项分几种情形，请选择一种", "materials": [],
+                                  "visits_text": item["visits_text"], "online": item["online"]})
         key = keys[0]
     if key not in keys:
-        raise ApiError(400, "unknown_situation", "没有这种办理情形", {"situation": f"one of: {', '.join(keys)}"})
+        raise ApiError(404, "situation_not_found", "没有这种办理情形", {"situation": f"one of: {', '.join(keys)}"})
     situation = situation_of(item, key)
     return json_response({"code": item["code"], "name": item["name"], "situation": {"key": key, "name": situation["name"]},
                           "materials": situation["materials"], "visits_text": item["visits_text"], "online": item["online"]})
 
 
 @routes.get("/api/v1/bundles")
+@doc("“一件事”列表或搜索", "办事指南", response="BundleList", query=(Param("q", {"type": "string", "minLength": 1, "maxLength": 100}),))
 async def list_bundles(request: web.Request) -> web.Response:
     q = _query(request)
     snap = await _kb(request).snapshot()
@@ -89,6 +96,7 @@ async def list_bundles(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/bundles/{code}")
+@doc("一件事及合并后的材料清单", "办事指南", response="Bundle")
 async def get_bundle(request: web.Request) -> web.Response:
     code = request.match_info["code"]
     bundle = await _kb(request).bundle(code)
@@ -98,11 +106,13 @@ async def get_bundle(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/halls")
+@doc("大厅列表", "大厅", response="HallList")
 async def list_halls(request: web.Request) -> web.Response:
     return json_response({"halls": list((await _kb(request).snapshot()).halls.values())})
 
 
 @routes.get("/api/v1/halls/{code}")
+@doc("大厅详情", "大厅", response="Hall")
 async def get_hall(request: web.Request) -> web.Response:
     code = request.match_info["code"]
     hall = (await _kb(request).snapshot()).halls.get(code.upper())

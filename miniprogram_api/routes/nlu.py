@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 
 from aiohttp import web
+from pydantic import BaseModel, Field
 
 from bot.conversation import turn_from_rasa
 from bot.rasa_client import RasaUnavailable
@@ -12,9 +13,14 @@ from miniprogram_api.auth import require_staff
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import json_response
 from miniprogram_api.keys import KNOWLEDGE, RASA
+from miniprogram_api.openapi import doc
 
 MAX_TEXT = 200
 routes = web.RouteTableDef()
+
+
+class TryBody(BaseModel):
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 async def _text_of(request: web.Request) -> str:
@@ -31,6 +37,7 @@ async def _text_of(request: web.Request) -> str:
 
 
 @routes.post("/admin/nlu/try")
+@doc("试一句话：机器人理解了什么、会怎么回答", "FAQ 维护", body=TryBody, response="NluTry", auth="staff")
 @require_staff()
 async def try_sentence(request: web.Request) -> web.Response:
     text = await _text_of(request)

@@ -52,7 +52,7 @@ def _item_and_hall(snap: Snapshot, item_code: str, hall_code: str) -> dict[str, 
         raise ApiError(404, "item_not_found", f"没有找到编码为 {item_code} 的事项", {"item_code": "unknown item code"})
     if hall_code not in {h["code"] for h in item["halls"]}:
         where = "、".join(h["name"] for h in item["halls"]) or "线上"
-        raise ApiError(400, "item_not_at_hall", f"“{item['name']}”不在这个大厅办理，可到：{where}",
+        raise ApiError(404, "item_not_at_hall", f"“{item['name']}”不在这个大厅办理，可到：{where}",
                        {"hall_code": f"one of: {', '.join(h['code'] for h in item['halls'])}"})
     return item
 
@@ -81,7 +81,7 @@ async def open_slots(snap: Snapshot, hall_code: str, item_code: str, now: dateti
     item = _item_and_hall(snap, item_code, hall_code)
     days = bookable_days(now.astimezone(TZ).date())
     if day is not None and day not in days:
-        raise ApiError(400, "day_not_bookable", f"只能预约今天起{len(days)}天内的时段", {"day": f"{days[0]} to {days[-1]}"})
+        return []  # only today and the six days after are open for booking
     query = Slot.filter(hall_code=hall_code, category=item["category"], closed=False,
                         starts_at__gt=now + BOOKING_CUTOFF, booked__lt=F("capacity"))
     query = query.filter(day=day) if day else query.filter(day__lte=days[-1])
@@ -126,7 +126,7 @@ async def _take_seat(conn, citizen: Citizen, slot_id: int, item: dict[str, Any],
     if slot is None:
         raise ApiError(404, "slot_not_found", "没有这个预约时段", {"slot_id": "unknown slot"})
     if slot.category != item["category"] or slot.hall_code not in {h["code"] for h in item["halls"]}:
-        raise ApiError(400, "slot_not_for_item", f"这个时段不受理“{item['name']}”，请重新选择时段", {"slot_id": "wrong hall or category"})
+        raise ApiError(409, "slot_not_for_item", f"这个时段不受理“{item['name']}”，请重新选择时段", {"slot_id": "wrong hall or category"})
     if slot.closed:
         raise ApiError(409, "slot_closed", "这个时段大厅已停止受理预约，请选择其他时段")
     if slot.starts_at - BOOKING_CUTOFF <= now:

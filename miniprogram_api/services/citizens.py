@@ -75,3 +75,16 @@ async def update_profile(citizen: Citizen, changes: dict[str, str]) -> Citizen:
         setattr(citizen, key, value)
     await citizen.save(update_fields=list(changes))
     return citizen
+
+
+async def citizen_for_channel(channel: str, user_id: str) -> Citizen | None:
+    """The citizen behind a conversation: the mini-program chat's user id is the citizen's id; the
+    official account's is its openid (a row is made on first need); other channels (the terminal
+    chat) get a row of their own keyed by channel and user. `try` conversations have no citizen."""
+    if channel == "try":
+        return None
+    if channel == "miniprogram":
+        return await Citizen.get_or_none(id=int(user_id)) if user_id.isdigit() else None
+    if channel == "wechat":
+        return (await Citizen.get_or_create(oa_openid=user_id))[0]
+    return (await Citizen.get_or_create(openid=f"{channel}:{user_id}"[:64]))[0]

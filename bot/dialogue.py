@@ -1,0 +1,54 @@
+"""What the multi-turn dialogues (booking, cancelling, progress) share: who the citizen is, reading
+yes / no / "stop", and the numbered options a question offered."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+
+from knowledge.normalize import normalize
+from miniprogram_api.models.citizen import Citizen
+from miniprogram_api.services.citizens import citizen_for_channel
+
+_STOP = ("不约了", "不预约了", "算了", "退出", "不办了", "不用了", "不要了", "不查了", "先不", "以后再说", "不弄了")
+_YES = ("确认", "确定", "是的", "是", "对", "好的", "好", "可以", "行", "嗯", "没问题", "ok", "yes")
+_NO = ("不", "否", "别", "no", "不是", "不对", "不行")
+
+
+def intent_of(tracker: Tracker) -> str | None:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def wants_to_stop(tracker: Tracker) -> bool:
+    text = normalize(tracker.latest_message.get("text") or "")
+    return any(w in text for w in _STOP) or intent_of(tracker) in ("goodbye", "request_human")
+
+
+def yes_or_no(tracker: Tracker) -> bool | None:
+    text = normalize(tracker.latest_message.get("text") or "")
+    intent = intent_of(tracker)
+    if any(text.startswith(w) for w in _NO) or intent == "deny":
+        return False
+    if intent == "affirm" or any(text.startswith(w) for w in _YES):
+        return True
+    return None
+
+
+def channel_and_user(tracker: Tracker) -> tuple[str, str]:
+    channel, _, user = tracker.sender_id.partition(":")
+    return channel, user
+
+
+async def citizen_of(tracker: Tracker) -> Citizen | None:
+    return await citizen_for_channel(*channel_and_user(tracker))
+
+
+def clear(*names: str) -> list[dict[str, Any]]:
+    return [SlotSet(n, None) for n in names]
+
+
+def stop_form(slot: str, reply: str, dispatcher) -> dict[str, Any]:
+    """From a validator: end the form now (requested_slot None); the submit action sees nothing confirmed."""
+    dispatcher.utter_message(text=reply)
+    return {slot: None, "requested_slot": None}

@@ -1,0 +1,103 @@
+"""Application progress in chat: the number (受理编号) and the last 4 characters of the applicant's ID
+number, then the status and the latest step — the same query as the public progress API."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+
+from bot import replies
+from bot.dialogue import clear, stop_form, wants_to_stop
+from knowledge.service import KnowledgeService
+from miniprogram_api.clock import Clock
+
+PROGRESS_SLOTS = ("progress_number", "progress_id4")
+NUMBER = re.compile(r"[Yy][Xx]\d{14}")
+LAST4 = re.compile(r"(?<![\dXx])(\d{3}[\dXx])(?![\dXx])")
+
+
+def number_in(text: str, entities: list[dict[str, Any]]) -> str | None:
+    for e in entities:
+        if e.get("entity") == "application_number" and NUMBER.fullmatch(str(e.get("value", "")).strip()):
+            return str(e["value"]).strip().upper()
+    m = NUMBER.search(text)
+    return m.group().upper() if m else None
+
+
+class _Progress:
+    def __init__(self, knowledge: KnowledgeService, clock: Clock):
+        self.knowledge, self.clock = knowledge, clock
+
+
+class StartProgress(_Progress, Action):
+    def name(self) -> str:
+        return "action_start_progress"
+
+    async def run(self, dispatcher, tracker: Tracker, domain):
+        message = tracker.latest_message
+        events = clear(*PROGRESS_SLOTS)
+        if number := number_in(message.get("text") or "", message.get("entities") or []):
+            events.append(SlotSet("progress_number", number))
+        return events + [FollowupAction("progress_form")]
+
+
+class AskProgressNumber(_Progress, Action):
+    def name(self) -> str:
+        return "action_ask_progress_number"
+
+    async def run(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(text=replies.PROGRESS_ASK_NUMBER)
+        return []
+
+
+class AskProgressId4(_Progress, Action):
+    def name(self) -> str:
+        return "action_ask_progress_id4"
+
+    async def run(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(text=replies.PROGRESS_ASK_ID4)
+        return []
+
+
+class ValidateProgressForm(_Progress, FormValidationAction):
+    def name(self) -> str:
+        return "validate_progress_form"
+
+    async def validate_progress_number(self, value, dispatcher, tracker, domain):
+        if NUMBER.fullmatch(value or ""):
+            return {"progress_number": value.upper()}
+        if wants_to_stop(tracker):
+            return stop_form("progress_number", replies.PROGRESS_STOPPED, dispatcher)
+        number = number_in(value, tracker.latest_message.get("entities") or [])
+        if number is None:
+            dispatcher.utter_message(text=replies.PROGRESS_NUMBER_INVALID)
+        return {"progress_number": number}
+
+    async def validate_progress_id4(self, value, dispatcher, tracker, domain):
+        if wants_to_stop(tracker):
+            return stop_form("progress_id4", replies.PROGRESS_STOPPED, dispatcher)
+        m = LAST4.search(value.replace(" ", ""))
+        if m is None:
+            dispatcher.utter_message(text=replies.PROGRESS_ID4_INVALID)
+            return {"progress_id4": None}
+        return {"progress_id4": m.group(1).upper()}
+
+
+class SubmitProgress(_Progress, Action):
+    def name(self) -> str:
+        return "action_submit_progress"
+
+    async def run(self, dispatcher, tracker, domain):
+        from miniprogram_api.services.applications import progress_reply
+
+        events = clear(*PROGRESS_SLOTS)
+        number, last4 = tracker.get_slot("progress_number"), tracker.get_slot("progress_id4")
+        if number and last4:
+            dispatcher.utter_message(text=await progress_reply(number, last4, tracker.sender_id, self.clock.now()))
+        return events
+
+
+def progress_actions(knowledge: KnowledgeService, clock: Clock) -> list[Action]:
+    return [cls(knowledge, clock) for cls in (StartProgress, AskProgressNumber, AskProgressId4, ValidateProgressForm, SubmitProgress)]

@@ -68,7 +68,7 @@ class StartBooking(_Booking, Action):
         snap = await self.knowledge.snapshot()
         message = tracker.latest_message
         text, entities = message.get("text") or "", message.get("entities") or []
-        events = clear(*BOOKING_SLOTS)
+        events = clear(tracker, *BOOKING_SLOTS)
         found = resolve_item(snap, entities, text)
         code = found.code or (tracker.get_slot("current_item") if not found.candidates else None)
         if code in snap.items and snap.items[code]["halls"]:
@@ -160,6 +160,8 @@ class ValidateBookingForm(_Booking, FormValidationAction):
         return tracker.get_slot("booking_options") or []
 
     async def validate_booking_item(self, value, dispatcher, tracker, domain):
+        if value is None:
+            return {"booking_item": None}
         if wants_to_stop(tracker):
             return stop_form("booking_item", replies.BOOKING_STOPPED, dispatcher)
         snap = await self.knowledge.snapshot()
@@ -182,6 +184,8 @@ class ValidateBookingForm(_Booking, FormValidationAction):
         return {"booking_item": code, "booking_options": None, **({"booking_hall": halls[0]} if len(halls) == 1 else {})}
 
     async def validate_booking_hall(self, value, dispatcher, tracker, domain):
+        if value is None:
+            return {"booking_hall": None}
         if wants_to_stop(tracker):
             return stop_form("booking_hall", replies.BOOKING_STOPPED, dispatcher)
         snap = await self.knowledge.snapshot()
@@ -201,6 +205,8 @@ class ValidateBookingForm(_Booking, FormValidationAction):
         return {"booking_hall": code, "booking_options": None}
 
     async def validate_booking_day(self, value, dispatcher, tracker, domain):
+        if value is None:
+            return {"booking_day": None}
         if wants_to_stop(tracker):
             return stop_form("booking_day", replies.BOOKING_STOPPED, dispatcher)
         options = self._options(tracker)
@@ -219,6 +225,8 @@ class ValidateBookingForm(_Booking, FormValidationAction):
         return {"booking_day": day.isoformat(), "booking_options": None}
 
     async def validate_booking_slot(self, value, dispatcher, tracker, domain):
+        if value is None:
+            return {"booking_slot": None}
         if wants_to_stop(tracker):
             return stop_form("booking_slot", replies.BOOKING_STOPPED, dispatcher)
         options = self._options(tracker)
@@ -244,6 +252,8 @@ class ValidateBookingForm(_Booking, FormValidationAction):
         return {"booking_slot": str(chosen.id), "booking_options": None}
 
     async def validate_booking_confirmed(self, value, dispatcher, tracker, domain):
+        if value is None:
+            return {"booking_confirmed": None}
         answer = yes_or_no(tracker)
         if answer is True:
             return {"booking_confirmed": "yes"}
@@ -258,7 +268,7 @@ class SubmitBooking(_Booking, Action):
         return "action_submit_booking"
 
     async def run(self, dispatcher, tracker, domain):
-        events = clear(*BOOKING_SLOTS)
+        events = clear(tracker, *BOOKING_SLOTS)
         if tracker.get_slot("booking_confirmed") != "yes":
             return events
         citizen = await citizen_of(tracker)
@@ -303,7 +313,7 @@ class StartCancel(_Booking, Action):
     async def run(self, dispatcher, tracker, domain):
         citizen = await citizen_of(tracker)
         rows = await booking.my_appointments(citizen, self.clock.now(), active_only=True) if citizen else []
-        events = clear(*CANCEL_SLOTS)
+        events = clear(tracker, *CANCEL_SLOTS)
         if not rows:
             dispatcher.utter_message(text=replies.NO_APPOINTMENTS)
             return events
@@ -311,7 +321,11 @@ class StartCancel(_Booking, Action):
         text = tracker.latest_message.get("text") or ""
         found = resolve_item(snap, tracker.latest_message.get("entities") or [], text)
         day = parse_day(text, self.clock.now().date())
-        matching = [a for a in rows if (not found.code or a.item_code == found.code) and (not day or a.day == day)]
+        matching = rows
+        if found.code in {a.item_code for a in rows}:
+            matching = [a for a in matching if a.item_code == found.code]
+        if day in {a.day for a in matching}:
+            matching = [a for a in matching if a.day == day]
         events.append(SlotSet("cancel_options", [str(a.id) for a in rows]))
         if len(matching) == 1:
             events.append(SlotSet("cancel_choice", str(matching[0].id)))
@@ -348,6 +362,8 @@ class ValidateCancelForm(_Booking, FormValidationAction):
         return "validate_cancel_form"
 
     async def validate_cancel_choice(self, value, dispatcher, tracker, domain):
+        if value is None:
+            return {"cancel_choice": None}
         options = tracker.get_slot("cancel_options") or []
         if value in options:
             return {"cancel_choice": value}
@@ -364,6 +380,8 @@ class ValidateCancelForm(_Booking, FormValidationAction):
         return {"cancel_choice": options[idx]}
 
     async def validate_cancel_confirmed(self, value, dispatcher, tracker, domain):
+        if value is None:
+            return {"cancel_confirmed": None}
         answer = yes_or_no(tracker)
         if answer is None and "取消" in value:
             answer = True  # "取消吧" answers "确认取消吗"
@@ -380,7 +398,7 @@ class SubmitCancel(_Booking, Action):
         return "action_submit_cancel"
 
     async def run(self, dispatcher, tracker, domain):
-        events = clear(*CANCEL_SLOTS)
+        events = clear(tracker, *CANCEL_SLOTS)
         if tracker.get_slot("cancel_confirmed") != "yes":
             return events
         citizen = await citizen_of(tracker)

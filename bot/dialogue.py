@@ -44,8 +44,9 @@ async def citizen_of(tracker: Tracker) -> Citizen | None:
     return await citizen_for_channel(*channel_and_user(tracker))
 
 
-def clear(*names: str) -> list[dict[str, Any]]:
-    return [SlotSet(n, None) for n in names]
+def clear(tracker: Tracker, *names: str) -> list[dict[str, Any]]:
+    """Empties the slots that hold something (a None SlotSet would make the form validate nothing)."""
+    return [SlotSet(n, None) for n in names if tracker.get_slot(n) is not None]
 
 
 def stop_form(slot: str, reply: str, dispatcher) -> dict[str, Any]:

@@ -37,7 +37,7 @@ class StartProgress(_Progress, Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain):
         message = tracker.latest_message
-        events = clear(*PROGRESS_SLOTS)
+        events = clear(tracker, *PROGRESS_SLOTS)
         if number := number_in(message.get("text") or "", message.get("entities") or []):
             events.append(SlotSet("progress_number", number))
         return events + [FollowupAction("progress_form")]
@@ -66,6 +66,8 @@ class ValidateProgressForm(_Progress, FormValidationAction):
         return "validate_progress_form"
 
     async def validate_progress_number(self, value, dispatcher, tracker, domain):
+        if value is None:
+            return {"progress_number": None}
         if NUMBER.fullmatch(value or ""):
             return {"progress_number": value.upper()}
         if wants_to_stop(tracker):
@@ -76,6 +78,8 @@ class ValidateProgressForm(_Progress, FormValidationAction):
         return {"progress_number": number}
 
     async def validate_progress_id4(self, value, dispatcher, tracker, domain):
+        if value is None:
+            return {"progress_id4": None}
         if wants_to_stop(tracker):
             return stop_form("progress_id4", replies.PROGRESS_STOPPED, dispatcher)
         m = LAST4.search(value.replace(" ", ""))
@@ -92,7 +96,7 @@ class SubmitProgress(_Progress, Action):
     async def run(self, dispatcher, tracker, domain):
         from miniprogram_api.services.applications import progress_reply
 
-        events = clear(*PROGRESS_SLOTS)
+        events = clear(tracker, *PROGRESS_SLOTS)
         number, last4 = tracker.get_slot("progress_number"), tracker.get_slot("progress_id4")
         if number and last4:
             dispatcher.utter_message(text=await progress_reply(number, last4, tracker.sender_id, self.clock.now()))

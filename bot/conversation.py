@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 import structlog
 
+from bot import replies
 from bot.models import Conversation, TranscriptMessage
 from bot.rasa_client import RasaClient, RasaUnavailable
 
+if TYPE_CHECKING:
+    from bot.handoff import HandoffService
+
 log = structlog.get_logger(__name__)
 
+HANDOFF_REPLY = replies.HANDOFF
 UNAVAILABLE_REPLY = "抱歉，系统正忙，暂时无法回答。请稍后再试，或拨打12345政务服务便民热线咨询。"
 TURN_CACHE_SECONDS = 120  # WeChat retries a message for about 15 s; keep the answer well past that
 LOCK_SECONDS = 60
@@ -51,9 +56,13 @@ def turn_from_rasa(messages: list[dict[str, Any]]) -> Turn:
 
 
 class ConversationService:
-    def __init__(self, rasa: RasaClient, redis: aioredis.Redis):
+    """With `handoff`, conversations handed to a person bypass Rasa (DESIGN.md step 3); without it
+    (a bare bot, as in some tests) the hand-off stays an event in the turn for the caller."""
+
+    def __init__(self, rasa: RasaClient, redis: aioredis.Redis, handoff: "HandoffService | None" = None):
         self.rasa = rasa
         self.redis = redis
+        self.handoff = handoff
 
     async def handle(self, channel: str, user_id: str, text: str, message_id: str | None = None,
                      budget: float | None = None) -> Turn:
@@ -66,12 +75,7 @@ class ConversationService:
             if cache_key and (cached := await self.redis.get(cache_key)):
                 return Turn.from_json(cached)
             conversation, _ = await Conversation.get_or_create(channel=channel, user_id=user_id)
-            await TranscriptMessage.create(conversation=conversation, role="citizen", text=text, message_id=message_id)
-            try:
-                turn = turn_from_rasa(await self.rasa.send(sender, text, {"channel": channel}, budget=budget))
-            except RasaUnavailable as exc:
-                log.error("rasa_unavailable", channel=channel, error=str(exc))
-                turn = Turn([UNAVAILABLE_REPLY], [{"event": "rasa_unavailable"}])
+            turn = await self._answer(conversation, sender, text, message_id, budget)
             for reply in turn.replies:
                 await TranscriptMessage.create(conversation=conversation, role="bot", text=reply,
                                                data={"events": turn.events} if turn.events else {})
@@ -80,3 +84,25 @@ class ConversationService:
                 await self.redis.set(cache_key, turn.to_json(), ex=TURN_CACHE_SECONDS)
             log.info("turn", channel=channel, replies=len(turn.replies), events=[e["event"] for e in turn.events])
             return turn
+
+    async def _answer(self, conversation: Conversation, sender: str, text: str, message_id: str | None,
+                      budget: float | None) -> Turn:
+        if self.handoff is not None and conversation.state != "bot":
+            return Turn(await self.handoff.citizen_message(conversation, text, message_id), [{"event": "to_agent"}])
+        await TranscriptMessage.create(conversation=conversation, role="citizen", text=text, message_id=message_id)
+        if self.handoff is not None and conversation.rating_handoff_id:
+            thanks = await self.handoff.take_rating(conversation, text)
+            if thanks is not None:
+                return Turn(thanks, [{"event": "rated"}])
+        try:
+            turn = turn_from_rasa(await self.rasa.send(sender, text, {"channel": conversation.channel}, budget=budget))
+        except RasaUnavailable as exc:
+            log.error("rasa_unavailable", channel=conversation.channel, error=str(exc))
+            return Turn([UNAVAILABLE_REPLY], [{"event": "rasa_unavailable"}])
+        requested = next((e for e in turn.events if e["event"] == "handoff_requested"), None)
+        if self.handoff is not None and requested:
+            # The bot's tracker starts afresh: after the agent, no half-finished form resumes.
+            await self.rasa.reset(sender)
+            turn.replies = [r for r in turn.replies if r != HANDOFF_REPLY] + await self.handoff.request(
+                conversation, requested.get("reason", "asked"))
+        return turn

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import time
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import structlog
@@ -24,7 +25,7 @@ class RasaClient:
         self.budget = budget
         self.retry_delay = retry_delay
 
-    async def _post(self, path: str, payload: dict[str, Any], budget: float | None = None) -> Any:
+    async def _post(self, path: str, payload: Any, budget: float | None = None) -> Any:
         deadline = time.monotonic() + (self.budget if budget is None else budget)
         last_error = "no attempt"
         while True:
@@ -47,6 +48,17 @@ class RasaClient:
     async def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None, budget: float | None = None) -> list[dict[str, Any]]:
         payload = {"sender": sender, "message": text, "metadata": metadata or {}}
         return await self._post("/webhooks/rest/webhook", payload, budget) or []
+
+    async def reset(self, sender: str, budget: float | None = None) -> None:
+        """Starts the sender's tracker afresh (slots, active form); its history stays readable."""
+        await self._post(f"/conversations/{quote(sender, safe='')}/tracker/events?include_events=NONE",
+                         [{"event": "restart"}], budget)
+
+    async def tracker_events(self, sender: str) -> list[dict[str, Any]]:
+        async with self.session.get(f"{self.base_url}/conversations/{quote(sender, safe='')}/tracker",
+                                    timeout=aiohttp.ClientTimeout(total=5)) as resp:
+            resp.raise_for_status()
+            return (await resp.json()).get("events") or []
 
     async def parse(self, text: str, budget: float | None = None) -> dict[str, Any]:
         return await self._post("/model/parse", {"text": text}, budget)

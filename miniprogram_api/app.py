@@ -10,17 +10,19 @@ from knowledge.service import KnowledgeService
 from miniprogram_api.config import Settings
 from miniprogram_api.db import close_db, init_db
 from miniprogram_api.errors import error_middleware
-from miniprogram_api.keys import CLOCK, CONVERSATIONS, HTTP, KNOWLEDGE, NOTIFIER, OFFICIAL, RASA, REDIS, SETTINGS, WXA
+from miniprogram_api.keys import CLOCK, CONVERSATIONS, DELIVERY, HANDOFF, HTTP, KNOWLEDGE, NOTIFIER, OFFICIAL, RASA, REDIS, SETTINGS, WXA
 from miniprogram_api.redis_client import make_redis
 from bot import action_server
 from bot.conversation import ConversationService
+from bot.delivery import Delivery
+from bot.handoff import HandoffService, HandoffSettings
 from bot.rasa_client import RasaClient
 from bot.wechat.api import WeChatApi
 from miniprogram_api.services.notify import Notifier
 from miniprogram_api import housekeeping
 from miniprogram_api.clock import Clock
 from miniprogram_api import openapi
-from miniprogram_api.routes import appointments, auth, health, knowledge, nlu
+from miniprogram_api.routes import appointments, auth, chat, console, health, knowledge, nlu
 
 MAX_BODY = 1024 * 1024
 
@@ -39,6 +41,8 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
     app.add_routes(auth.routes)
     app.add_routes(appointments.routes)
     app.add_routes(openapi.routes)
+    app.add_routes(chat.routes)
+    app.add_routes(console.routes)
     action_server.setup(app, app[KNOWLEDGE], app[CLOCK])
 
     async def lifecycle(app: web.Application):
@@ -47,11 +51,14 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
         app[REDIS] = make_redis(settings.redis_url)
         app[HTTP] = aiohttp.ClientSession()
         app[RASA] = RasaClient(settings.rasa_url, app[HTTP], budget=settings.rasa_timeout)
-        app[CONVERSATIONS] = ConversationService(app[RASA], app[REDIS])
         app[WXA] = WeChatApi(settings.wechat_api_base, settings.wxa_app_id, settings.wxa_app_secret, app[HTTP], app[REDIS])
         app[OFFICIAL] = WeChatApi(settings.wechat_api_base, settings.wechat_app_id, settings.wechat_app_secret,
                                   app[HTTP], app[REDIS])
         app[NOTIFIER] = Notifier(app[WXA], settings.wxa_templates)
+        app[DELIVERY] = Delivery(app[REDIS])
+        app[HANDOFF] = HandoffService(app[DELIVERY], app[KNOWLEDGE], app[CLOCK], HandoffSettings(
+            settings.agent_hours, settings.agent_idle_minutes, settings.agent_claim_minutes))
+        app[CONVERSATIONS] = ConversationService(app[RASA], app[REDIS], app[HANDOFF])
         chores = asyncio.create_task(housekeeping.loop(app)) if housekeeping_loop else None
         yield
         if chores:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -46,6 +47,15 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ConfigError(f"{name}={raw!r}: must be greater than 0")
     return value
+
+
+def _hours(env: dict[str, str], name: str) -> str:
+    raw = env.get(name, "").strip()
+    if raw.lower() == "24x7":
+        return "24x7"
+    if raw and not re.fullmatch(r"\d{2}:\d{2}-\d{2}:\d{2}(,\d{2}:\d{2}-\d{2}:\d{2})*", raw.replace(" ", "")):
+        raise ConfigError(f"{name}={raw!r}: expected 24x7 or periods like 09:00-12:00,13:30-17:30")
+    return raw.replace(" ", "")
 
 
 def _count(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -95,6 +105,9 @@ class Settings:
     wxa_app_secret: str = ""
     wechat_api_base: str = "https://api.weixin.qq.com"
     log_level: str = "INFO"
+    agent_hours: str = ""  # empty: the city centre's opening hours
+    agent_idle_minutes: float = 30.0
+    agent_claim_minutes: float = 10.0
     app_workers: int = 1
     kb_path: Path = field(default=PROJECT_ROOT / "knowledge" / "data")
     # Subscribe-message template ids by kind (each mini-program registers its own templates).
@@ -121,6 +134,9 @@ class Settings:
             wechat_api_base=_url(env, "WECHAT_API_BASE", "https://api.weixin.qq.com", ("http", "https")),
             wxa_templates={k: env.get(f"WXA_TEMPLATE_{k.upper()}", "").strip() or v for k, v in DEFAULT_TEMPLATES.items()},
             app_workers=_count(env, "APP_WORKERS", 1, 1, 16),
+            agent_hours=_hours(env, "AGENT_HOURS"),
+            agent_idle_minutes=_float(env, "AGENT_IDLE_MINUTES", 30.0),
+            agent_claim_minutes=_float(env, "AGENT_CLAIM_MINUTES", 10.0),
             log_level=_choice(env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             kb_path=Path(env.get("GOVHALL_KB_PATH", "").strip() or PROJECT_ROOT / "knowledge" / "data"),
         )

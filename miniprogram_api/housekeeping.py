@@ -7,7 +7,7 @@ import asyncio
 import structlog
 from aiohttp import web
 
-from miniprogram_api.keys import CLOCK, KNOWLEDGE, NOTIFIER
+from miniprogram_api.keys import CLOCK, HANDOFF, KNOWLEDGE, NOTIFIER
 from miniprogram_api.services import booking
 from miniprogram_api.services.slots import ensure_slots
 
@@ -22,8 +22,9 @@ async def run_once(app: web.Application) -> None:
     created = await ensure_slots(snap, now.date())
     no_shows = await booking.mark_no_shows(now)
     reminders = await booking.send_reminders(snap, app[NOTIFIER], now)
-    if created or no_shows or reminders:
-        log.info("housekeeping", slots_created=created, no_shows=no_shows, reminders=reminders)
+    handoffs = await app[HANDOFF].sweep()
+    if created or no_shows or reminders or any(handoffs.values()):
+        log.info("housekeeping", slots_created=created, no_shows=no_shows, reminders=reminders, **handoffs)
 
 
 async def loop(app: web.Application) -> None:

@@ -6,6 +6,8 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from bot.conversation import ConversationService
+from bot.delivery import Delivery
+from bot.handoff import HandoffService
 from bot.rasa_client import RasaClient
 from knowledge.service import KnowledgeService
 from miniprogram_api.clock import Clock
@@ -23,6 +25,8 @@ RASA = web.AppKey("rasa", RasaClient)
 CONVERSATIONS = web.AppKey("conversations", ConversationService)
 WXA = web.AppKey("wxa", WeChatApi)  # the mini-program's WeChat API
 OFFICIAL = web.AppKey("official", WeChatApi)  # the official account's WeChat API
+DELIVERY = web.AppKey("delivery", Delivery)
+HANDOFF = web.AppKey("handoff", HandoffService)
 CLOCK = web.AppKey("clock", Clock)
 NOTIFIER = web.AppKey("notifier", Notifier)
 STAFF = web.RequestKey("staff", StaffAccount)

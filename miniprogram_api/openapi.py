@@ -81,6 +81,13 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "AppointmentList": _obj("appointments", appointments=_ARRAY("Appointment")),
     "HallBookings": _obj("hall_code", "day", "bookings", bookings=_ARRAY("Appointment")),
     "SlotClosed": _obj("slot_id", "closed", "cancelled_appointments", cancelled_appointments={"type": "array", "items": INT}),
+    "Message": _obj("id", "role", "text", id=INT, role={"enum": ["citizen", "bot", "agent", "system"]}, text=STR),
+    "ChatTurn": _obj("replies", "events", "state", "messages", "last_id", replies={"type": "array"},
+                     messages=_ARRAY("Message"), last_id=INT),
+    "ChatMessages": _obj("messages", "last_id", "state", messages=_ARRAY("Message"), last_id=INT),
+    "Queue": _obj("waiting", "active", waiting={"type": "array"}, active={"type": "array"}),
+    "Transcript": _obj("id", "status", "channel", "messages", messages=_ARRAY("Message")),
+    "Delivered": _obj("delivered", delivered=BOOL),
     "NluTry": _obj("intent", "entities", "items", "replies"),
 }
 

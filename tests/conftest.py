@@ -81,7 +81,8 @@ async def bot_stack(tmp_path_factory):
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run scripts/train.sh (make test does)")
     name, url = await _create_pg_database()
-    stack = await start_bot_stack(url, tmp_path_factory.mktemp("bot-stack"))
+    # Agents are always on duty in the stack, so the hand-off flow does not depend on when the tests run.
+    stack = await start_bot_stack(url, tmp_path_factory.mktemp("bot-stack"), extra_env={"AGENT_HOURS": "24x7"})
     try:
         yield stack
     finally:

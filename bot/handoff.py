@@ -1,0 +1,293 @@
+"""Hand-off to human agents: the queue, claiming, replies both ways, transfer, closing (by the agent,
+by the idle rule), leave-a-message tickets outside agent hours or when nobody claims in time, and the
+rating asked for afterwards. State lives in the database; Redis only carries the live announcements."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import structlog
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from bot.delivery import Delivery, message_view
+from bot.models import Conversation, Handoff, Ticket, TranscriptMessage
+from knowledge.service import KnowledgeService
+from miniprogram_api.clock import TZ, Clock
+from miniprogram_api.errors import ApiError
+from miniprogram_api.models.staff import StaffAccount
+
+log = structlog.get_logger(__name__)
+
+RATING_LEVELS = {"非常满意": 1, "满意": 2, "基本满意": 3, "不满意": 4, "非常不满意": 5}
+
+
+@dataclass(frozen=True)
+class HandoffSettings:
+    # "09:00-12:00,13:30-17:30" on working days; "24x7" always; empty: the city centre's opening hours
+    agent_hours: str = ""
+    idle_minutes: float = 30
+    claim_minutes: float = 10  # nobody claimed within this: the citizen may leave a message instead
+    hall: str = "SMZX"
+
+
+def _periods(spec: str) -> list[tuple[time, time]]:
+    out = []
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        a, _, b = part.partition("-")
+        out.append((time.fromisoformat(a.strip()), time.fromisoformat(b.strip())))
+    return out
+
+
+def parse_rating(text: str) -> int | None:
+    """1 (非常满意) … 5 (非常不满意) from "5", "非常满意", "不满意" …; None when it is not a rating."""
+    t = re.sub(r"\s", "", text)
+    for label in sorted(RATING_LEVELS, key=len, reverse=True):
+        if t.startswith(label):
+            return RATING_LEVELS[label]
+    m = re.fullmatch(r"([1-5])(分|星)?", t)
+    return 6 - int(m.group(1)) if m else None  # "5分" is the best
+
+
+class HandoffService:
+    def __init__(self, delivery: Delivery, knowledge: KnowledgeService, clock: Clock, settings: HandoffSettings,
+                 rate=None):
+        self.delivery, self.knowledge, self.clock, self.settings = delivery, knowledge, clock, settings
+        self.rate = rate  # async (conversation, handoff_id, level) -> None: the 好差评 service
+
+    # -- agent hours -------------------------------------------------------------------------------
+    async def within_agent_hours(self, now: datetime) -> bool:
+        if self.settings.agent_hours == "24x7":
+            return True
+        snap = await self.knowledge.snapshot()
+        local = now.astimezone(TZ)
+        if self.settings.agent_hours:
+            periods = _periods(self.settings.agent_hours) if snap.calendar.is_workday(local.date()) else []
+        else:
+            hall = snap.halls.get(self.settings.hall)
+            hours = hall["opening_hours"] if hall else {}
+            day = (hours.get("weekdays") if snap.calendar.is_workday(local.date())
+                   else None if local.date() in snap.calendar.special_days
+                   else hours.get("saturday") if local.weekday() == 5 else hours.get("sunday") if local.weekday() == 6 else None)
+            periods = []
+            if day:
+                if day.get("am"):
+                    periods.append(tuple(day["am"]))
+                if day.get("pm"):
+                    periods.append(tuple(day["pm"]))
+                if day.get("noon_service") and day.get("am") and day.get("pm"):
+                    periods.append((day["am"][1], day["pm"][0]))
+            periods = [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in periods]
+        return any(a <= local.time() < b for a, b in periods)
+
+    def hours_text(self) -> str:
+        return self.settings.agent_hours.replace(",", "、") if self.settings.agent_hours else "市民服务中心办公时间"
+
+    # -- the citizen's side ------------------------------------------------------------------------
+    async def position(self, handoff: Handoff) -> int:
+        earlier = Q(requested_at__lt=handoff.requested_at) | Q(requested_at=handoff.requested_at, id__lt=handoff.id)
+        return await Handoff.filter(earlier, status="waiting").count() + 1
+
+    async def request(self, conversation: Conversation, reason: str) -> list[str]:
+        """The bot (or the citizen) asked for a person: queue, or offer to leave a message. Returns the replies."""
+        now = self.clock.now()
+        if conversation.state in ("waiting", "agent"):
+            return ["您已在人工客服队列中，请稍候。"]
+        if not await self.within_agent_hours(now):
+            await self._set_state(conversation, "leave_message")
+            return [f"现在不在人工客服服务时间（{self.hours_text()}）。您可以直接发送留言，工作人员上班后会尽快回复您；"
+                    "不需要留言请回复“不用了”。"]
+        handoff = await Handoff.create(conversation=conversation, reason=reason, requested_at=now, status="waiting")
+        await self._set_state(conversation, "waiting")
+        position = await self.position(handoff)
+        handoff.told_position = position
+        await handoff.save(update_fields=["told_position"])
+        await self.delivery.announce({"type": "queue", "handoff_id": handoff.id})
+        log.info("handoff_requested", handoff=handoff.id, reason=reason, position=position)
+        return [f"正在为您转接人工客服，您前面还有{position - 1}位，请稍候。排队期间您发的消息客服都能看到。"]
+
+    async def citizen_message(self, conversation: Conversation, text: str, message_id: str | None) -> list[str]:
+        """A message while the conversation is not with the bot: to the agents, or left as a ticket."""
+        await self.delivery.record(conversation, "citizen", text, message_id=message_id)
+        if conversation.state == "leave_message":
+            if re.sub(r"\s", "", text) in ("不用了", "算了", "不留言", "不用", "取消"):
+                await self._set_state(conversation, "bot")
+                return ["好的。还有什么需要帮您查询的吗？"]
+            ticket = await Ticket.create(conversation=conversation, text=text)
+            await self._set_state(conversation, "bot")
+            await self.delivery.announce({"type": "ticket", "ticket_id": ticket.id})
+            return [f"已收到您的留言（工单号 {ticket.id}），工作人员会尽快回复您。"]
+        handoff = await self.current(conversation)
+        if handoff is not None:
+            await self.delivery.announce({"type": "citizen_message", "handoff_id": handoff.id})
+        return []  # the agent answers
+
+    async def take_rating(self, conversation: Conversation, text: str) -> list[str] | None:
+        """The reply to "please rate": recorded once; anything else goes on to the bot."""
+        handoff_id = conversation.rating_handoff_id
+        conversation.rating_handoff_id = None
+        await conversation.save(update_fields=["rating_handoff_id"])
+        level = parse_rating(text)
+        if level is None or self.rate is None:
+            return None
+        await self.rate(conversation, handoff_id, level)
+        return ["感谢您的评价！" + ("我们会认真改进，工作人员会在5个工作日内联系您。" if level >= 4 else "还有其他问题可以继续问我。")]
+
+    # -- the agents' side --------------------------------------------------------------------------
+    async def current(self, conversation: Conversation) -> Handoff | None:
+        return await Handoff.filter(conversation=conversation, status__in=("waiting", "active")).order_by("-id").first()
+
+    async def get(self, handoff_id: int) -> Handoff:
+        handoff = await Handoff.get_or_none(id=handoff_id).prefetch_related("conversation", "agent")
+        if handoff is None:
+            raise ApiError(404, "handoff_not_found", "没有找到这个会话")
+        return handoff
+
+    async def claim(self, handoff_id: int, agent: StaffAccount) -> Handoff:
+        now = self.clock.now()
+        # The conditional update is the race guard: of two agents claiming at once, one changes the row.
+        won = await Handoff.filter(id=handoff_id, status="waiting").update(status="active", agent_id=agent.id,
+                                                                          claimed_at=now, agent_active_at=now)
+        handoff = await self.get(handoff_id)
+        if not won:
+            who = handoff.agent.name if handoff.agent else "其他客服"
+            raise ApiError(409, "already_claimed", f"这个会话已由{who}接入" if handoff.status == "active" else "这个会话已不在队列中")
+        await self._set_state(handoff.conversation, "agent")
+        await self.delivery.to_citizen(handoff.conversation, "agent", f"您好，我是人工客服{agent.name}，请问有什么可以帮您？",
+                                       {"agent": agent.name})
+        await self.delivery.announce({"type": "claimed", "handoff_id": handoff.id, "agent": agent.name})
+        await self._tell_positions()
+        log.info("handoff_claimed", handoff=handoff.id, agent=agent.id)
+        return handoff
+
+    def _own(self, handoff: Handoff, agent: StaffAccount) -> None:
+        if handoff.status != "active":
+            raise ApiError(409, "not_active", "这个会话当前不在人工服务中")
+        if handoff.agent_id != agent.id and agent.role != "admin":
+            raise ApiError(403, "not_your_conversation", "这个会话由其他客服接待")
+
+    async def reply(self, handoff_id: int, agent: StaffAccount, text: str) -> bool:
+        handoff = await self.get(handoff_id)
+        self._own(handoff, agent)
+        handoff.agent_active_at = self.clock.now()
+        await handoff.save(update_fields=["agent_active_at"])
+        return await self.delivery.to_citizen(handoff.conversation, "agent", text, {"agent": agent.name})
+
+    async def transfer(self, handoff_id: int, agent: StaffAccount, to_id: int) -> Handoff:
+        handoff = await self.get(handoff_id)
+        self._own(handoff, agent)
+        target = await StaffAccount.get_or_none(id=to_id, active=True)
+        if target is None or target.role not in ("agent", "admin"):
+            raise ApiError(404, "agent_not_found", "没有这位客服")
+        handoff.agent_id, handoff.agent_active_at = target.id, self.clock.now()
+        await handoff.save(update_fields=["agent_id", "agent_active_at"])
+        await self.delivery.to_citizen(handoff.conversation, "agent", f"已为您转接给客服{target.name}，请稍候。")
+        await self.delivery.announce({"type": "transferred", "handoff_id": handoff.id, "agent": target.name})
+        return handoff
+
+    async def close(self, handoff_id: int, reason: str, agent: StaffAccount | None = None) -> Handoff:
+        handoff = await self.get(handoff_id)
+        if agent is not None:
+            self._own(handoff, agent)
+        async with in_transaction():
+            closed = await Handoff.filter(id=handoff.id, status="active").update(
+                status="closed", closed_at=self.clock.now(), closed_reason=reason)
+        if not closed:
+            raise ApiError(409, "not_active", "这个会话当前不在人工服务中")
+        conversation = handoff.conversation
+        conversation.state, conversation.rating_handoff_id = "bot", handoff.id
+        await conversation.save(update_fields=["state", "rating_handoff_id"])
+        ending = ("由于长时间没有新消息，本次人工服务已自动结束。" if reason == "idle" else "本次人工服务已结束，感谢您的耐心。")
+        await self.delivery.to_citizen(conversation, "system",
+                                       ending + "请为本次服务评价，回复：非常满意、满意、基本满意、不满意、非常不满意（或5到1分）。",
+                                       {"event": "rating_requested", "handoff_id": handoff.id})
+        await self.delivery.announce({"type": "closed", "handoff_id": handoff.id, "reason": reason})
+        log.info("handoff_closed", handoff=handoff.id, reason=reason)
+        return handoff
+
+    async def sweep(self) -> dict[str, int]:
+        """Periodic: idle conversations closed, unclaimed ones offered a message, positions told."""
+        now = self.clock.now()
+        idle = await Handoff.filter(status="active", agent_active_at__lt=now - timedelta(minutes=self.settings.idle_minutes))
+        for handoff in idle:
+            await self.close(handoff.id, "idle")
+        expired = await Handoff.filter(status="waiting", requested_at__lt=now - timedelta(minutes=self.settings.claim_minutes))
+        for handoff in expired:
+            if await Handoff.filter(id=handoff.id, status="waiting").update(status="expired", closed_at=now,
+                                                                            closed_reason="unclaimed"):
+                conversation = await Conversation.get(id=handoff.conversation_id)
+                await self._set_state(conversation, "leave_message")
+                await self.delivery.to_citizen(conversation, "system", "抱歉，客服暂时都在忙。您可以直接发送留言，"
+                                               "工作人员会尽快回复您；不需要留言请回复“不用了”。")
+        if expired:
+            await self.delivery.announce({"type": "queue"})
+            await self._tell_positions()
+        return {"idle_closed": len(idle), "expired": len(expired)}
+
+    async def _tell_positions(self) -> None:
+        # Told again only when it changed meaningfully: near the front, or moved by three or more.
+        for handoff in await Handoff.filter(status="waiting").order_by("requested_at", "id").prefetch_related("conversation"):
+            position = await self.position(handoff)
+            told = handoff.told_position or position
+            if position < told and (position <= 3 or told - position >= 3):
+                handoff.told_position = position
+                await handoff.save(update_fields=["told_position"])
+                await self.delivery.to_citizen(handoff.conversation, "system",
+                                               "马上为您服务，您是下一位。" if position == 1 else f"您前面还有{position - 1}位，请稍候。")
+
+    async def _set_state(self, conversation: Conversation, state: str) -> None:
+        conversation.state = state
+        await conversation.save(update_fields=["state", "updated_at"])
+
+    # -- views and tickets -------------------------------------------------------------------------
+    async def queue(self) -> dict[str, list[dict[str, Any]]]:
+        now = self.clock.now()
+        rows = await Handoff.filter(status__in=("waiting", "active")).order_by("requested_at", "id").prefetch_related(
+            "conversation", "agent")
+        views = []
+        for h in rows:
+            last = await TranscriptMessage.filter(conversation_id=h.conversation_id, role="citizen").order_by("-id").first()
+            views.append({"id": h.id, "status": h.status, "channel": h.conversation.channel, "reason": h.reason,
+                          "agent": h.agent.name if h.agent else None, "agent_id": h.agent_id,
+                          "waiting_seconds": int((now - h.requested_at).total_seconds()),
+                          "last_message": last.text if last else ""})
+        return {"waiting": [v for v in views if v["status"] == "waiting"],
+                "active": [v for v in views if v["status"] == "active"]}
+
+    async def transcript(self, handoff_id: int) -> dict[str, Any]:
+        handoff = await self.get(handoff_id)
+        rows = await TranscriptMessage.filter(conversation_id=handoff.conversation_id).order_by("id")
+        return {"id": handoff.id, "status": handoff.status, "channel": handoff.conversation.channel,
+                "agent": handoff.agent.name if handoff.agent else None, "reason": handoff.reason,
+                "messages": [message_view(m) for m in rows[-200:]]}
+
+    async def tickets(self, status: str | None) -> list[dict[str, Any]]:
+        query = Ticket.all() if status is None else Ticket.filter(status=status)
+        return [{"id": t.id, "status": t.status, "text": t.text, "answer": t.answer, "delivered": t.delivered,
+                 "created_at": t.created_at.isoformat()} for t in await query.order_by("id")]
+
+    async def answer_ticket(self, ticket_id: int, agent: StaffAccount, text: str) -> Ticket:
+        ticket = await Ticket.get_or_none(id=ticket_id).prefetch_related("conversation")
+        if ticket is None:
+            raise ApiError(404, "ticket_not_found", "没有找到这个留言工单")
+        if ticket.status != "open":
+            raise ApiError(409, "ticket_answered", "这个留言已经回复过了")
+        ticket.delivered = await self.delivery.to_citizen(ticket.conversation, "agent",
+                                                          f"您好，关于您的留言（工单号 {ticket.id}）：{text}", {"ticket": ticket.id})
+        ticket.status, ticket.answer, ticket.answered_by_id, ticket.answered_at = "answered", text, agent.id, self.clock.now()
+        await ticket.save()
+        return ticket
+
+    async def join(self, conversation: Conversation, agent: StaffAccount) -> Handoff:
+        """An agent takes a conversation the bot is having, without a request from the citizen."""
+        if conversation.state in ("waiting", "agent"):
+            raise ApiError(409, "already_handed_off", "这个对话已在人工服务或排队中")
+        now = self.clock.now()
+        handoff = await Handoff.create(conversation=conversation, reason="agent_joined", status="active", agent=agent,
+                                       requested_at=now, claimed_at=now, agent_active_at=now)
+        await self._set_state(conversation, "agent")
+        await self.delivery.to_citizen(conversation, "agent", f"您好，我是人工客服{agent.name}，看到您的咨询，由我来为您服务。")
+        await self.delivery.announce({"type": "claimed", "handoff_id": handoff.id, "agent": agent.name})
+        return handoff

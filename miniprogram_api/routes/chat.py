@@ -1,0 +1,62 @@
+"""The mini-program chat: the same conversation service as the official account, with a long-poll
+for what arrives later (an agent's replies, queue positions, notices)."""
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from bot.delivery import MAX_WAIT_SECONDS, message_view
+from bot.models import Conversation, TranscriptMessage
+from miniprogram_api.auth import require_citizen
+from miniprogram_api.errors import ApiError
+from miniprogram_api.http import json_response, parse_body
+from miniprogram_api.keys import CITIZEN, CONVERSATIONS, DELIVERY
+from miniprogram_api.openapi import Param, doc
+
+CHANNEL = "miniprogram"
+routes = web.RouteTableDef()
+
+
+class ChatBody(BaseModel, extra="forbid"):
+    text: str = Field(min_length=1, max_length=500)
+    client_msg_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_:.-]+$")
+
+
+async def _conversation(request: web.Request) -> Conversation:
+    return (await Conversation.get_or_create(channel=CHANNEL, user_id=str(request[CITIZEN].id)))[0]
+
+
+@routes.post("/api/v1/chat/messages")
+@doc("发消息给机器人（或人工客服）", "对话", body=ChatBody, response="ChatTurn", auth="citizen")
+@require_citizen
+async def send(request: web.Request) -> web.Response:
+    body = await parse_body(request, ChatBody)
+    if not body.text.strip():
+        raise ApiError(400, "invalid_body", "消息不能为空", {"text": "must not be blank"})
+    conversation = await _conversation(request)
+    before = await TranscriptMessage.filter(conversation=conversation).order_by("-id").first()
+    turn = await request.app[CONVERSATIONS].handle(CHANNEL, str(request[CITIZEN].id), body.text.strip(),
+                                                    body.client_msg_id)
+    rows = await TranscriptMessage.filter(conversation=conversation, id__gt=before.id if before else 0).order_by("id")
+    return json_response({"replies": [{"text": t} for t in turn.replies], "events": turn.events,
+                          "state": (await Conversation.get(id=conversation.id)).state,
+                          "messages": [message_view(m) for m in rows],
+                          "last_id": rows[-1].id if rows else (before.id if before else 0)})
+
+
+@routes.get("/api/v1/chat/messages")
+@doc("取新消息（长轮询：没有新消息时最多等待 wait 秒）", "对话", response="ChatMessages", auth="citizen",
+     query=(Param("after", {"type": "integer", "minimum": 0}), Param("wait", {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS})))
+@require_citizen
+async def poll(request: web.Request) -> web.Response:
+    try:
+        after = int(request.query.get("after", "0"))
+        wait = float(request.query.get("wait", "0"))
+    except ValueError:
+        raise ApiError(400, "invalid_parameter", "after 应为整数，wait 应为秒数", {"after": "integer", "wait": "number"}) from None
+    if after < 0 or not 0 <= wait <= MAX_WAIT_SECONDS:
+        raise ApiError(400, "invalid_parameter", f"wait 应在 0 到 {MAX_WAIT_SECONDS:g} 秒之间", {"wait": "0..25"})
+    conversation = await _conversation(request)
+    rows = await request.app[DELIVERY].messages_after(conversation, after, wait)
+    return json_response({"messages": [message_view(m) for m in rows], "last_id": rows[-1].id if rows else after,
+                          "state": conversation.state})

@@ -1,0 +1,236 @@
+"""The agent console: the hand-off queue, claiming, the transcript with what the bot understood,
+replies, quick replies from the FAQ, knowledge-base materials, transfer, close, tickets — and a
+WebSocket that forwards the live announcements every app worker publishes on Redis."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import structlog
+import yaml
+from aiohttp import WSMsgType, web
+from pydantic import BaseModel, Field
+
+from bot import replies
+from bot.conversation import sender_id
+from bot.delivery import CONSOLE_CHANNEL
+from bot.models import Conversation, Handoff
+from bot.rasa_client import RasaUnavailable
+from knowledge.bundles import situation_of
+from miniprogram_api.auth import require_staff
+from miniprogram_api.errors import ApiError
+from miniprogram_api.http import json_response, parse_body
+from miniprogram_api.keys import HANDOFF, KNOWLEDGE, RASA, REDIS, STAFF
+from miniprogram_api.models.staff import StaffAccount
+from miniprogram_api.openapi import POSITIVE, Param, doc
+from miniprogram_api.services.staff import authenticate
+
+log = structlog.get_logger(__name__)
+ROOT = Path(__file__).resolve().parent.parent.parent
+PAGE = Path(__file__).resolve().parent.parent / "static" / "console.html"
+GENERATED_DOMAIN = ROOT / "intents" / "generated" / "domain.yml"
+routes = web.RouteTableDef()
+AGENT = ("agent",)
+
+
+class TextBody(BaseModel, extra="forbid"):
+    text: str = Field(min_length=1, max_length=1000)
+
+
+class TransferBody(BaseModel, extra="forbid"):
+    agent_id: int = Field(ge=1, le=2**31 - 1)
+
+
+def _id(request: web.Request) -> int:
+    raw = request.match_info["id"]
+    if not raw.isdigit() or not 0 < int(raw) < 2**31:
+        raise ApiError(404, "not_found", "没有找到这条记录")
+    return int(raw)
+
+
+@routes.get("/admin/console")
+async def page(request: web.Request) -> web.Response:
+    # The page holds no data; every call it makes carries the agent's token.
+    return web.Response(text=PAGE.read_text(encoding="utf-8"), content_type="text/html")
+
+
+@routes.get("/admin/console/queue")
+@doc("排队中和服务中的会话", "人工客服", response="Queue", auth="staff")
+@require_staff(*AGENT)
+async def queue(request: web.Request) -> web.Response:
+    return json_response(await request.app[HANDOFF].queue())
+
+
+async def _understood(request: web.Request, conversation: Conversation) -> list[dict]:
+    """What the bot understood of each citizen message, from Rasa's tracker (best effort)."""
+    try:
+        events = await request.app[RASA].tracker_events(sender_id(conversation.channel, conversation.user_id))
+    except (RasaUnavailable, Exception):  # the console works without the bot
+        return []
+    return [{"text": e.get("text"), "intent": (e.get("parse_data") or {}).get("intent", {}).get("name"),
+             "confidence": (e.get("parse_data") or {}).get("intent", {}).get("confidence")}
+            for e in events if e.get("event") == "user"]
+
+
+@routes.get("/admin/console/handoffs/{id}")
+@doc("会话全文（群众、机器人、客服）及机器人的理解", "人工客服", response="Transcript", auth="staff", path={"id": POSITIVE})
+@require_staff(*AGENT)
+async def transcript(request: web.Request) -> web.Response:
+    view = await request.app[HANDOFF].transcript(_id(request))
+    handoff = await Handoff.get(id=view["id"]).prefetch_related("conversation")
+    understood = await _understood(request, handoff.conversation)
+    queue = list(understood)
+    for m in view["messages"]:  # match the citizen's messages to Rasa's user events in order
+        if m["role"] == "citizen":
+            while queue and queue[0]["text"] != m["text"]:
+                queue.pop(0)
+            if queue:
+                u = queue.pop(0)
+                m["intent"], m["confidence"] = u["intent"], u["confidence"]
+    return json_response(view)
+
+
+@routes.post("/admin/console/handoffs/{id}/claim")
+@doc("接入会话（两人同时接入只有一人成功）", "人工客服", response="Object", auth="staff", path={"id": POSITIVE})
+@require_staff(*AGENT)
+async def claim(request: web.Request) -> web.Response:
+    handoff = await request.app[HANDOFF].claim(_id(request), request[STAFF])
+    return json_response({"id": handoff.id, "status": "active", "agent": request[STAFF].name})
+
+
+@routes.post("/admin/console/handoffs/{id}/messages")
+@doc("回复群众（公众号受48小时/5条规则限制，送达失败时 delivered=false）", "人工客服", body=TextBody,
+     response="Delivered", auth="staff", path={"id": POSITIVE})
+@require_staff(*AGENT)
+async def reply(request: web.Request) -> web.Response:
+    body = await parse_body(request, TextBody)
+    delivered = await request.app[HANDOFF].reply(_id(request), request[STAFF], body.text)
+    return json_response({"delivered": delivered,
+                          **({} if delivered else {"message": "消息未能送达：群众48小时内没有发消息，或已超过5条客服消息"})})
+
+
+@routes.post("/admin/console/handoffs/{id}/transfer")
+@doc("转给其他客服", "人工客服", body=TransferBody, response="Object", auth="staff", path={"id": POSITIVE})
+@require_staff(*AGENT)
+async def transfer(request: web.Request) -> web.Response:
+    body = await parse_body(request, TransferBody)
+    handoff = await request.app[HANDOFF].transfer(_id(request), request[STAFF], body.agent_id)
+    return json_response({"id": handoff.id, "agent_id": handoff.agent_id})
+
+
+@routes.post("/admin/console/handoffs/{id}/close")
+@doc("结束人工服务（交回机器人，并请群众评价）", "人工客服", response="Object", auth="staff", path={"id": POSITIVE})
+@require_staff(*AGENT)
+async def close(request: web.Request) -> web.Response:
+    handoff = await request.app[HANDOFF].close(_id(request), "agent", request[STAFF])
+    return json_response({"id": handoff.id, "status": "closed"})
+
+
+@routes.get("/admin/console/conversations")
+@doc("最近与机器人的对话（客服可主动接入）", "人工客服", response="Object", auth="staff")
+@require_staff(*AGENT)
+async def recent(request: web.Request) -> web.Response:
+    rows = await Conversation.filter(state="bot").order_by("-updated_at").limit(30)
+    return json_response({"conversations": [{"id": c.id, "channel": c.channel, "updated_at": c.updated_at.isoformat()}
+                                            for c in rows]})
+
+
+@routes.post("/admin/console/conversations/{id}/join")
+@doc("主动接入一个与机器人的对话", "人工客服", response="Object", auth="staff", path={"id": POSITIVE})
+@require_staff(*AGENT)
+async def join(request: web.Request) -> web.Response:
+    conversation = await Conversation.get_or_none(id=_id(request))
+    if conversation is None:
+        raise ApiError(404, "conversation_not_found", "没有找到这个对话")
+    service = request.app[HANDOFF]
+    handoff = await service.join(conversation, request[STAFF])
+    await request.app[RASA].reset(sender_id(conversation.channel, conversation.user_id))
+    return json_response({"id": handoff.id, "status": "active", "agent": request[STAFF].name})
+
+
+@routes.get("/admin/console/agents")
+@doc("可转接的客服", "人工客服", response="Object", auth="staff")
+@require_staff(*AGENT)
+async def agents(request: web.Request) -> web.Response:
+    rows = await StaffAccount.filter(active=True, role__in=("agent", "admin")).order_by("name")
+    return json_response({"agents": [{"id": a.id, "name": a.name} for a in rows]})
+
+
+@routes.get("/admin/console/quick-replies")
+@doc("快捷回复（FAQ 答案）", "人工客服", response="Object", auth="staff")
+@require_staff(*AGENT)
+async def quick_replies(request: web.Request) -> web.Response:
+    domain = yaml.safe_load(GENERATED_DOMAIN.read_text(encoding="utf-8")) if GENERATED_DOMAIN.exists() else {}
+    faq = [{"key": k.split("/", 1)[1], "text": v[0]["text"]} for k, v in sorted((domain.get("responses") or {}).items())
+           if k.startswith("utter_faq/")]
+    return json_response({"quick_replies": faq})
+
+
+@routes.get("/admin/console/materials/{code}")
+@doc("事项材料清单（插入回复用）", "人工客服", response="Object", auth="staff",
+     query=(Param("situation", {"type": "string"}),))
+@require_staff(*AGENT)
+async def materials(request: web.Request) -> web.Response:
+    item = await request.app[KNOWLEDGE].item(request.match_info["code"])
+    if item is None:
+        raise ApiError(404, "item_not_found", "没有找到这个事项")
+    keys = [s["key"] for s in item["situations"]]
+    key = request.query.get("situation") or keys[0]
+    if key not in keys:
+        raise ApiError(404, "situation_not_found", "没有这种办理情形", {"situation": f"one of: {', '.join(keys)}"})
+    text = "\n".join(replies.materials_messages(item, situation_of(item, key)))
+    return json_response({"code": item["code"], "name": item["name"], "situation": key, "text": text,
+                          "situations": [{"key": s["key"], "name": s["name"]} for s in item["situations"]]})
+
+
+@routes.get("/admin/console/tickets")
+@doc("留言工单", "人工客服", response="Object", auth="staff",
+     query=(Param("status", {"type": "string", "enum": ["open", "answered"]}),))
+@require_staff(*AGENT)
+async def tickets(request: web.Request) -> web.Response:
+    status = request.query.get("status")
+    if status not in (None, "open", "answered"):
+        raise ApiError(400, "invalid_parameter", "status 应为 open 或 answered", {"status": "open|answered"})
+    return json_response({"tickets": await request.app[HANDOFF].tickets(status)})
+
+
+@routes.post("/admin/console/tickets/{id}/answer")
+@doc("回复留言（送达群众的渠道）", "人工客服", body=TextBody, response="Object", auth="staff", path={"id": POSITIVE})
+@require_staff(*AGENT)
+async def answer_ticket(request: web.Request) -> web.Response:
+    body = await parse_body(request, TextBody)
+    ticket = await request.app[HANDOFF].answer_ticket(_id(request), request[STAFF], body.text)
+    return json_response({"id": ticket.id, "status": ticket.status, "delivered": ticket.delivered})
+
+
+@routes.get("/admin/console/ws")
+async def live(request: web.Request) -> web.WebSocketResponse:
+    # Browsers cannot set headers on a WebSocket: the token comes as a query parameter.
+    account = await authenticate(request.query.get("token", ""))
+    if account is None or account.role not in ("agent", "admin"):
+        raise ApiError(401, "unauthorized", "请先登录（客服令牌无效）")
+    ws = web.WebSocketResponse(heartbeat=25)
+    await ws.prepare(request)
+    pubsub = request.app[REDIS].pubsub()
+    await pubsub.subscribe(CONSOLE_CHANNEL)
+
+    async def forward():
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            if message is not None:
+                data = message["data"]
+                await ws.send_str(data.decode() if isinstance(data, bytes) else data)
+
+    task = asyncio.create_task(forward())
+    try:
+        async for msg in ws:
+            if msg.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
+                break
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await pubsub.unsubscribe()
+        await pubsub.aclose()
+    return ws
+
+

@@ -158,6 +158,18 @@ def _live_offer(tracker: Tracker) -> str | None:
     return None
 
 
+class HandleComplaint(Action):
+    """A complaint: sorry, and a person is offered (yes hands the conversation over)."""
+
+    def name(self) -> str:
+        return "action_handle_complaint"
+
+    async def run(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(text=replies.COMPLAINT)
+        dispatcher.utter_message(json_message={"event": "human_offered", "reason": "complaint"})
+        return [SlotSet("offer", "complaint")]
+
+
 class HandleYesNo(Action):
     def name(self) -> str:
         return "action_handle_yes_no"
@@ -165,9 +177,9 @@ class HandleYesNo(Action):
     async def run(self, dispatcher, tracker, domain):
         yes = (tracker.latest_message.get("intent") or {}).get("name") == "affirm"
         offer = _live_offer(tracker)
-        if offer == "human":
+        if offer in ("human", "complaint"):
             if yes:
-                return _hand_off(dispatcher, "offer_accepted")
+                return _hand_off(dispatcher, "complaint" if offer == "complaint" else "offer_accepted")
             dispatcher.utter_message(text=replies.HUMAN_DECLINED)
         elif offer == "booking":
             if yes:
@@ -183,4 +195,4 @@ def all_actions(knowledge: KnowledgeService, clock: Clock) -> list[Action]:
     from bot.progress_dialogue import progress_actions
 
     return [AnswerItemQuestion(knowledge, today=lambda: clock.now().date()), HandleFallback(), RequestHuman(),
-            HandleYesNo(), *booking_actions(knowledge, clock), *progress_actions(knowledge, clock)]
+            HandleComplaint(), HandleYesNo(), *booking_actions(knowledge, clock), *progress_actions(knowledge, clock)]

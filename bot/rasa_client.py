@@ -55,7 +55,7 @@ class RasaClient:
                          [{"event": "restart"}], budget)
 
     async def tracker_events(self, sender: str) -> list[dict[str, Any]]:
-        async with self.session.get(f"{self.base_url}/conversations/{quote(sender, safe='')}/tracker",
+        async with self.session.get(f"{self.base_url}/conversations/{quote(sender, safe='')}/tracker?include_events=ALL",
                                     timeout=aiohttp.ClientTimeout(total=5)) as resp:
             resp.raise_for_status()
             return (await resp.json()).get("events") or []

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Serves the trained model on 127.0.0.1:$RASA_PORT with the app as its action endpoint.
+# Serves the trained model (RASA_MODEL, relative to intents/; default models/current.tar.gz) on
+# 127.0.0.1:$RASA_PORT with the app as its action endpoint.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false
@@ -11,4 +12,4 @@ endpoints="var/rasa-endpoints-${RASA_PORT:-5005}.yml"
 .venv/bin/python -m bot.rasa_endpoints "$endpoints"
 cd intents
 exec ../.venv-rasa/bin/rasa run --enable-api -i 127.0.0.1 --port "${RASA_PORT:-5005}" \
-    --model models/current.tar.gz --endpoints "../$endpoints" --credentials credentials.yml
+    --model "${RASA_MODEL:-models/current.tar.gz}" --endpoints "../$endpoints" --credentials credentials.yml

@@ -7,5 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 bash scripts/check_services.sh
+bash scripts/browser.sh
 bash scripts/train.sh
 exec .venv/bin/python -m pytest -q "$@"

@@ -18,7 +18,8 @@ from tests.conftest import REDIS_URL, _create_pg_database, _drop_pg_database
 ROOT = Path(__file__).resolve().parent.parent
 # /admin/nlu/try needs the Rasa server (tests/test_bot.py covers it) and logout would end the run's own
 # session (tests/test_auth.py covers it); everything else runs against the app alone.
-UNDOCUMENTED = {"/api/v1/openapi.json", "/rasa/actions", "/rasa/actions/webhook"}  # the document itself; Rasa's
+# The document itself, Rasa's action endpoint, and the staff pages (HTML) with their WebSocket.
+UNDOCUMENTED = {"/api/v1/openapi.json", "/rasa/actions", "/rasa/actions/webhook", "/admin/console", "/admin/console/ws"}
 
 
 def test_every_api_and_admin_route_is_documented():

@@ -1,0 +1,23 @@
+"""Headless Debian Chromium for the page tests (scripts/browser.sh installs it; nothing is downloaded)."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+@asynccontextmanager
+async def browser_page(width: int = 1400, height: int = 900):
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = await browser.new_page(viewport={"width": width, "height": height}, locale="zh-CN")
+            yield page
+        finally:
+            await browser.close()

@@ -46,14 +46,13 @@ class Appointment(Model):
         unique_together = (("citizen", "idempotency_key"),)
 
 
-class QueueCounter(Model):
-    # The last queue number handed out per hall, window and day (A001, A002 …).
+class DailyCounter(Model):
+    # The last number handed out per name and day: queue numbers (A001 …), application and ticket numbers.
     id = fields.IntField(primary_key=True)
-    hall_code = fields.CharField(max_length=8)
-    window_code = fields.CharField(max_length=4)
+    name = fields.CharField(max_length=32)
     day = fields.DateField()
     issued = fields.IntField(default=0)
 
     class Meta:
-        table = "queue_counter"
-        unique_together = (("hall_code", "window_code", "day"),)
+        table = "daily_counter"
+        unique_together = (("name", "day"),)

@@ -17,8 +17,9 @@ from tortoise.transactions import in_transaction
 from knowledge.service import Snapshot
 from miniprogram_api.clock import TZ
 from miniprogram_api.errors import ApiError
-from miniprogram_api.models.booking import Appointment, QueueCounter, Slot
+from miniprogram_api.models.booking import Appointment, Slot
 from miniprogram_api.models.citizen import Citizen
+from miniprogram_api.services.counters import next_number
 from miniprogram_api.services.notify import Notifier
 from miniprogram_api.services.slots import BOOKING_CUTOFF, bookable_days
 
@@ -245,14 +246,6 @@ async def my_appointments(citizen: Citizen, now: datetime, active_only: bool = F
     return await query.order_by("-day", "-id").prefetch_related("slot")
 
 
-async def _next_queue_number(conn, hall_code: str, window_code: str, day: date) -> str:
-    await QueueCounter.get_or_create(hall_code=hall_code, window_code=window_code, day=day)
-    await (QueueCounter.filter(hall_code=hall_code, window_code=window_code, day=day).using_db(conn)
-           .update(issued=F("issued") + 1))
-    counter = await QueueCounter.get(hall_code=hall_code, window_code=window_code, day=day).using_db(conn)
-    return f"{window_code}{counter.issued:03d}"
-
-
 async def check_in(snap: Snapshot, appointment: Appointment, now: datetime) -> Appointment:
     """At the hall: from half an hour before the slot until it ends; gives a queue number."""
     if appointment.status == "checked_in":
@@ -268,7 +261,8 @@ async def check_in(snap: Snapshot, appointment: Appointment, now: datetime) -> A
     if window is None:
         raise ApiError(409, "no_window", "该大厅目前没有受理这类事项的窗口，请咨询导办台")
     async with in_transaction() as conn:
-        appointment.queue_number = await _next_queue_number(conn, appointment.hall_code, window["code"], slot.day)
+        issued = await next_number(f"queue:{appointment.hall_code}:{window['code']}", slot.day, conn)
+        appointment.queue_number = f"{window['code']}{issued:03d}"
         appointment.status, appointment.checked_in_at = "checked_in", now
         await appointment.save(using_db=conn, update_fields=["queue_number", "status", "checked_in_at"])
     log.info("checked_in", appointment=appointment.id, queue_number=appointment.queue_number)

@@ -13,6 +13,7 @@ from miniprogram_api.redis_client import make_redis
 from bot import action_server
 from bot.conversation import ConversationService
 from bot.rasa_client import RasaClient
+from bot.wechat import routes as wechat_routes
 from bot.wechat.api import WeChatApi
 from miniprogram_api.services.notify import Notifier
 from miniprogram_api.routes import auth, health, knowledge, nlu
@@ -49,4 +50,5 @@ def create_app(settings: Settings, *, manage_db: bool = True) -> web.Application
             await close_db()
 
     app.cleanup_ctx.append(lifecycle)
+    wechat_routes.setup(app)  # after `lifecycle`: its channel needs Redis and the WeChat API
     return app

@@ -10,6 +10,8 @@ from bot.rasa_client import RasaClient
 from knowledge.service import KnowledgeService
 from miniprogram_api.config import Settings
 from bot.wechat.api import WeChatApi
+from bot.wechat.channel import WeChatChannel
+from bot.wechat.envelope import Envelope
 from miniprogram_api.models.citizen import Citizen
 from miniprogram_api.models.staff import StaffAccount
 from miniprogram_api.services.notify import Notifier
@@ -23,5 +25,7 @@ CONVERSATIONS = web.AppKey("conversations", ConversationService)
 WXA = web.AppKey("wxa", WeChatApi)  # the mini-program's WeChat API
 OFFICIAL = web.AppKey("official", WeChatApi)  # the official account's WeChat API
 NOTIFIER = web.AppKey("notifier", Notifier)
+WECHAT = web.AppKey("wechat", WeChatChannel)  # the official-account channel
+WECHAT_ENVELOPE = web.AppKey("wechat_envelope", Envelope)  # its signatures, AES and XML
 STAFF = web.RequestKey("staff", StaffAccount)
 CITIZEN = web.RequestKey("citizen", Citizen)

@@ -1,5 +1,5 @@
 # The two commands of the README. Both set up everything they need first.
-.PHONY: run test setup train bench-search bench-nlu bench-bot
+.PHONY: run test setup train bench-search bench-nlu bench-bot bench-wechat
 
 setup:
 	bash scripts/bootstrap.sh
@@ -21,3 +21,6 @@ bench-nlu: train
 
 bench-bot: train
 	.venv/bin/python bench/bot_speed_bench.py
+
+bench-wechat: train
+	.venv/bin/python bench/wechat_bench.py

@@ -10,19 +10,21 @@ from knowledge.service import KnowledgeService
 from miniprogram_api.config import Settings
 from miniprogram_api.db import close_db, init_db
 from miniprogram_api.errors import error_middleware
-from miniprogram_api.keys import CLOCK, CONVERSATIONS, DELIVERY, HANDOFF, HTTP, KNOWLEDGE, NOTIFIER, OFFICIAL, RASA, REDIS, SETTINGS, WXA
+from miniprogram_api.keys import (CLOCK, CONVERSATIONS, DELIVERY, HANDOFF, HTTP, KNOWLEDGE, NOTIFIER, OFFICIAL, RASA,
+                                  REDIS, SETTINGS, WXA)
 from miniprogram_api.redis_client import make_redis
 from bot import action_server
 from bot.conversation import ConversationService
 from bot.delivery import Delivery
 from bot.handoff import HandoffService, HandoffSettings
 from bot.rasa_client import RasaClient
+from bot.wechat import customer_service
+from bot.wechat import routes as wechat_routes
 from bot.wechat.api import WeChatApi
-from miniprogram_api.services.notify import Notifier
-from miniprogram_api import housekeeping
+from miniprogram_api import housekeeping, openapi
 from miniprogram_api.clock import Clock
-from miniprogram_api import openapi
 from miniprogram_api.routes import appointments, auth, chat, console, health, knowledge, nlu
+from miniprogram_api.services.notify import Notifier
 
 MAX_BODY = 1024 * 1024
 
@@ -55,7 +57,8 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
         app[OFFICIAL] = WeChatApi(settings.wechat_api_base, settings.wechat_app_id, settings.wechat_app_secret,
                                   app[HTTP], app[REDIS])
         app[NOTIFIER] = Notifier(app[WXA], settings.wxa_templates)
-        app[DELIVERY] = Delivery(app[REDIS])
+        official, redis = app[OFFICIAL], app[REDIS]
+        app[DELIVERY] = Delivery(redis, lambda openid, text: customer_service.send_text(official, redis, openid, text))
         app[HANDOFF] = HandoffService(app[DELIVERY], app[KNOWLEDGE], app[CLOCK], HandoffSettings(
             settings.agent_hours, settings.agent_idle_minutes, settings.agent_claim_minutes))
         app[CONVERSATIONS] = ConversationService(app[RASA], app[REDIS], app[HANDOFF])
@@ -70,4 +73,5 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
             await close_db()
 
     app.cleanup_ctx.append(lifecycle)
+    wechat_routes.setup(app)  # after `lifecycle`: its channel needs Redis and the WeChat API
     return app

@@ -180,6 +180,83 @@ def cmd_chat(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_wechat_menu(args, settings: Settings) -> int:
+    """Publish the official account's custom menu (replaces the current one)."""
+    import json
+
+    import aiohttp
+
+    from bot.wechat.api import WeChatApi, WeChatError
+    from bot.wechat.menu import DEFAULT_VIEW_URL, menu
+    from miniprogram_api.redis_client import make_redis
+
+    if not (settings.wechat_app_id and settings.wechat_app_secret):
+        print("govhall wechat menu: set WECHAT_APP_ID and WECHAT_APP_SECRET", file=sys.stderr)
+        return 2
+    body = menu(args.view_url or DEFAULT_VIEW_URL)
+
+    async def work():
+        redis = make_redis(settings.redis_url)  # the shared token cache, so the app's token stays valid
+        try:
+            async with aiohttp.ClientSession() as http:
+                api = WeChatApi(settings.wechat_api_base, settings.wechat_app_id, settings.wechat_app_secret, http, redis)
+                await api.create_menu(body)
+        finally:
+            await redis.aclose()
+
+    try:
+        asyncio.run(work())
+    except WeChatError as exc:
+        print(f"govhall wechat menu: WeChat refused: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(body, ensure_ascii=False, indent=2))
+    print("menu published")
+    return 0
+
+
+def cmd_wechat_simulate(args, settings: Settings) -> int:
+    """Send a text message to a running app's /wechat as WeChat would, and print the reply."""
+    import secrets
+
+    import aiohttp
+
+    from bot.wechat.simulate import Signer, post, text_xml
+
+    if not settings.wechat_token:
+        print("govhall wechat simulate: set WECHAT_TOKEN to the app's (make run uses govhall-dev-token)", file=sys.stderr)
+        return 2
+    if args.aes and not (settings.wechat_aes_key and settings.wechat_app_id):
+        print("govhall wechat simulate: --aes needs WECHAT_AES_KEY and WECHAT_APP_ID, the same as the app's",
+              file=sys.stderr)
+        return 2
+    signer = Signer(settings.wechat_token, settings.wechat_app_id, settings.wechat_aes_key if args.aes else "")
+    xml = text_xml(args.openid, args.text, secrets.randbelow(10**18))
+    url = (args.url or f"http://{settings.app_host}:{settings.app_port}").rstrip("/")
+
+    async def work():
+        async with aiohttp.ClientSession() as http:
+            return await post(http, url + "/wechat", signer, xml, args.openid)
+
+    try:
+        status, body = asyncio.run(work())
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        print(f"govhall wechat simulate: cannot reach {url}: {exc!r}", file=sys.stderr)
+        return 1
+    if status != 200:
+        print(f"govhall wechat simulate: the app answered HTTP {status}: {body[:200]}", file=sys.stderr)
+        return 1
+    try:
+        reply = signer.open_reply(body)
+    except Exception as exc:  # a reply we cannot verify or decrypt is a failure of the app under test
+        print(f"govhall wechat simulate: cannot open the reply ({type(exc).__name__}): {body[:200]}", file=sys.stderr)
+        return 1
+    if reply is None:
+        print("(success: the answer was not ready within WECHAT_REPLY_BUDGET; it goes out as a customer-service message)")
+    else:
+        print(reply)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="govhall", description="govhall backend: 政务服务中心 WeChat bot and API")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -200,6 +277,17 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="chat with the bot in the terminal (needs Rasa running)")
     chat.add_argument("--user", default="terminal-user", help="conversation id (default: terminal-user)")
     chat.set_defaults(func=cmd_chat)
+
+    wechat = sub.add_parser("wechat", help="the official account").add_subparsers(dest="wechat_command", required=True)
+    wmenu = wechat.add_parser("menu", help="publish the custom menu (WECHAT_APP_ID, WECHAT_APP_SECRET)")
+    wmenu.add_argument("--view-url", default=None, help="the page of the 网上办事 button")
+    wmenu.set_defaults(func=cmd_wechat_menu)
+    wsim = wechat.add_parser("simulate", help="post a signed text message to a running app's /wechat, print the reply")
+    wsim.add_argument("text")
+    wsim.add_argument("--aes", action="store_true", help="safe mode: encrypt with WECHAT_AES_KEY")
+    wsim.add_argument("--url", default=None, help="the app (default http://APP_HOST:APP_PORT)")
+    wsim.add_argument("--openid", default="o-simulated-citizen", help="the sender (FromUserName)")
+    wsim.set_defaults(func=cmd_wechat_simulate)
 
     kb = sub.add_parser("kb", help="the item knowledge base (办事指南)").add_subparsers(dest="kb_command", required=True)
     imp = kb.add_parser("import", help="validate and import data files (a file or a directory)")

@@ -1,6 +1,8 @@
 """Settings from environment variables; a malformed value stops start-up naming the variable."""
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 from dataclasses import dataclass, field
@@ -76,11 +78,26 @@ def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ..
     return raw
 
 
+def _reply_budget(env: dict[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    # WeChat drops the connection at 5 s and retries; a budget at or past that never replies passively.
+    if value >= 5:
+        raise ConfigError(f"{name}={value}: must be less than WeChat's 5-second reply limit")
+    return value
+
+
 def _aes_key(env: dict[str, str], name: str) -> str:
     raw = env.get(name, "").strip()
     # WeChat's EncodingAESKey is always 43 characters of base64 without the trailing '='.
     if raw and len(raw) != 43:
         raise ConfigError(f"{name}: expected WeChat's 43-character EncodingAESKey, got {len(raw)} characters")
+    if raw:
+        try:
+            decoded = base64.b64decode(raw + "=", validate=True)
+        except binascii.Error:
+            decoded = b""
+        if len(decoded) != 32:  # an AES-256 key; anything else fails on the first encrypted message
+            raise ConfigError(f"{name}: not valid base64 for a 32-byte key")
     return raw
 
 
@@ -101,6 +118,7 @@ class Settings:
     wechat_app_id: str = ""
     wechat_app_secret: str = ""
     wechat_aes_key: str = ""
+    wechat_reply_budget: float = 4.0  # seconds to wait for a turn before answering "success" and sending it later
     wxa_app_id: str = ""
     wxa_app_secret: str = ""
     wechat_api_base: str = "https://api.weixin.qq.com"
@@ -129,6 +147,7 @@ class Settings:
             wechat_app_id=env.get("WECHAT_APP_ID", "").strip(),
             wechat_app_secret=env.get("WECHAT_APP_SECRET", "").strip(),
             wechat_aes_key=_aes_key(env, "WECHAT_AES_KEY"),
+            wechat_reply_budget=_reply_budget(env, "WECHAT_REPLY_BUDGET", 4.0),
             wxa_app_id=env.get("WXA_APP_ID", "").strip(),
             wxa_app_secret=env.get("WXA_APP_SECRET", "").strip(),
             wechat_api_base=_url(env, "WECHAT_API_BASE", "https://api.weixin.qq.com", ("http", "https")),

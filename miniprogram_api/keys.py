@@ -13,6 +13,8 @@ from knowledge.service import KnowledgeService
 from miniprogram_api.clock import Clock
 from miniprogram_api.config import Settings
 from bot.wechat.api import WeChatApi
+from bot.wechat.channel import WeChatChannel
+from bot.wechat.envelope import Envelope
 from miniprogram_api.models.citizen import Citizen
 from miniprogram_api.models.staff import StaffAccount
 from miniprogram_api.services.notify import Notifier
@@ -29,5 +31,7 @@ DELIVERY = web.AppKey("delivery", Delivery)
 HANDOFF = web.AppKey("handoff", HandoffService)
 CLOCK = web.AppKey("clock", Clock)
 NOTIFIER = web.AppKey("notifier", Notifier)
+WECHAT = web.AppKey("wechat", WeChatChannel)  # the official-account channel
+WECHAT_ENVELOPE = web.AppKey("wechat_envelope", Envelope)  # its signatures, AES and XML
 STAFF = web.RequestKey("staff", StaffAccount)
 CITIZEN = web.RequestKey("citizen", Citizen)

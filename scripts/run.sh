@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 
 export APP_PORT="${APP_PORT:-8080}" RASA_PORT="${RASA_PORT:-5005}"
+# A demo webhook token so `govhall wechat simulate` works out of the box; set your own for WeChat.
+export WECHAT_TOKEN="${WECHAT_TOKEN:-govhall-dev-token}"
 .venv/bin/govhall migrate
 .venv/bin/govhall seed
 

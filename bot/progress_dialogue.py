@@ -99,7 +99,9 @@ class SubmitProgress(_Progress, Action):
         events = clear(tracker, *PROGRESS_SLOTS)
         number, last4 = tracker.get_slot("progress_number"), tracker.get_slot("progress_id4")
         if number and last4:
-            dispatcher.utter_message(text=await progress_reply(number, last4, tracker.sender_id, self.clock.now()))
+            snap = await self.knowledge.snapshot()
+            dispatcher.utter_message(text=await progress_reply(snap, number, last4, f"chat:{tracker.sender_id}",
+                                                               self.clock.now()))
         return events
 
 

@@ -23,7 +23,8 @@ from bot.wechat import routes as wechat_routes
 from bot.wechat.api import WeChatApi
 from miniprogram_api import housekeeping, openapi
 from miniprogram_api.clock import Clock
-from miniprogram_api.routes import appointments, auth, chat, console, health, knowledge, nlu
+from miniprogram_api.routes import applications, appointments, auth, chat, console, health, knowledge, nlu, ratings
+from miniprogram_api.services import ratings as rating_service
 from miniprogram_api.services.notify import Notifier
 
 MAX_BODY = 1024 * 1024
@@ -45,6 +46,8 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
     app.add_routes(openapi.routes)
     app.add_routes(chat.routes)
     app.add_routes(console.routes)
+    app.add_routes(applications.routes)
+    app.add_routes(ratings.routes)
     action_server.setup(app, app[KNOWLEDGE], app[CLOCK])
 
     async def lifecycle(app: web.Application):
@@ -59,8 +62,14 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
         app[NOTIFIER] = Notifier(app[WXA], settings.wxa_templates)
         official, redis = app[OFFICIAL], app[REDIS]
         app[DELIVERY] = Delivery(redis, lambda openid, text: customer_service.send_text(official, redis, openid, text))
-        app[HANDOFF] = HandoffService(app[DELIVERY], app[KNOWLEDGE], app[CLOCK], HandoffSettings(
-            settings.agent_hours, settings.agent_idle_minutes, settings.agent_claim_minutes))
+        knowledge, clock = app[KNOWLEDGE], app[CLOCK]
+
+        async def rate_handoff(conversation, handoff_id: int, level: int) -> None:
+            await rating_service.rate_handoff_in_chat(await knowledge.snapshot(), conversation, handoff_id, level,
+                                                      clock.now())
+
+        app[HANDOFF] = HandoffService(app[DELIVERY], knowledge, clock, HandoffSettings(
+            settings.agent_hours, settings.agent_idle_minutes, settings.agent_claim_minutes), rate=rate_handoff)
         app[CONVERSATIONS] = ConversationService(app[RASA], app[REDIS], app[HANDOFF])
         chores = asyncio.create_task(housekeeping.loop(app)) if housekeeping_loop else None
         yield

@@ -1,0 +1,205 @@
+"""Applications (办件): creation by the back office, the status machine with its timeline, promised
+dates in working days, the citizen's view, and the public query by number + last 4 ID characters."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from knowledge.service import Snapshot
+from miniprogram_api.clock import TZ
+from miniprogram_api.errors import ApiError
+from miniprogram_api.logging import mask_id_number
+from miniprogram_api.models.applications import Application, ApplicationEvent, QueryAttempt
+from miniprogram_api.models.citizen import Citizen
+from miniprogram_api.models.staff import StaffAccount
+from miniprogram_api.services.counters import next_number
+from miniprogram_api.services.identity import last4
+from miniprogram_api.services.notify import Notifier
+
+log = structlog.get_logger(__name__)
+
+# 补正 (materials to add) returns to 受理 once they are handed in; 送达 and 不予受理 are final.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "提交": ("受理", "补正", "不予受理"),
+    "补正": ("受理", "不予受理"),
+    "受理": ("审查", "补正"),
+    "审查": ("办结", "补正", "不予受理"),
+    "办结": ("送达",),
+    "送达": (),
+    "不予受理": (),
+}
+OPEN = ("提交", "受理", "审查", "补正")
+CHANNELS = ("hall", "online", "miniprogram", "wechat")
+MAX_FAILED_QUERIES = 10
+QUERY_WINDOW = timedelta(minutes=10)
+NOT_FOUND = "没有查到这个办件，请核对受理编号和申请人身份证号码后4位"
+
+
+def overdue(a: Application, now: datetime) -> bool:
+    return a.status in OPEN and a.promised_date is not None and now.astimezone(TZ).date() > a.promised_date
+
+
+def application_view(a: Application, snap: Snapshot, now: datetime, events: list[ApplicationEvent] | None = None,
+                     staff: bool = False) -> dict[str, Any]:
+    item = snap.items.get(a.item_code, {})
+    view = {"number": a.number, "item_code": a.item_code, "item_name": item.get("name", a.item_code),
+            "status": a.status, "channel": a.channel, "applicant_name": a.applicant_name[:1] + "*" * (len(a.applicant_name) - 1),
+            "applicant_id_number": mask_id_number(a.applicant_id_number),
+            "accepted_on": a.accepted_on.isoformat() if a.accepted_on else None,
+            "promised_date": a.promised_date.isoformat() if a.promised_date else None,
+            "overdue": overdue(a, now), "supplement": a.supplement, "reason": a.reason,
+            "created_at": a.created_at.astimezone(TZ).isoformat() if a.created_at else None}
+    if staff:
+        view["applicant_name"] = a.applicant_name
+        view["citizen_id"] = a.citizen_id
+    if events is not None:
+        view["timeline"] = [{"status": e.status, "note": e.note, "materials": e.materials, "reason": e.reason,
+                             "at": e.created_at.astimezone(TZ).isoformat()} for e in events]
+    return view
+
+
+async def create(snap: Snapshot, item_code: str, applicant_name: str, applicant_id_number: str, channel: str,
+                 citizen_id: int | None, staff: StaffAccount, now: datetime) -> Application:
+    item = snap.items.get(item_code.upper())
+    if item is None:
+        raise ApiError(404, "item_not_found", f"没有找到编码为 {item_code} 的事项", {"item_code": "unknown item code"})
+    citizen = None
+    if citizen_id is not None:
+        citizen = await Citizen.get_or_none(id=citizen_id)
+        if citizen is None:
+            raise ApiError(404, "citizen_not_found", "没有这位群众的账号", {"citizen_id": "unknown citizen"})
+    day = now.astimezone(TZ).date()
+    async with in_transaction() as conn:
+        seq = await next_number("application", day, conn)
+        a = await Application.create(number=f"YX{day:%Y%m%d}{seq:06d}", item_code=item["code"], citizen=citizen,
+                                     applicant_name=applicant_name, applicant_id_number=applicant_id_number.upper(),
+                                     channel=channel, status="提交", using_db=conn)
+        await ApplicationEvent.create(application=a, status="提交", note="申请已提交", staff=staff, created_at=now,
+                                      using_db=conn)
+    log.info("application_created", number=a.number, item=item["code"])
+    return a
+
+
+async def get(number: str) -> Application:
+    a = await Application.get_or_none(number=number.upper())
+    if a is None:
+        raise ApiError(404, "application_not_found", "没有找到这个办件")
+    return a
+
+
+async def timeline(a: Application) -> list[ApplicationEvent]:
+    return await ApplicationEvent.filter(application=a).order_by("id")
+
+
+async def transition(snap: Snapshot, notifier: Notifier, number: str, to: str, staff: StaffAccount, now: datetime,
+                     note: str = "", materials: list[str] | None = None, reason: str = "") -> Application:
+    a = await get(number)
+    allowed = TRANSITIONS.get(a.status, ())
+    if to not in allowed:
+        raise ApiError(409, "illegal_transition",
+                       f"办件当前为“{a.status}”，不能改为“{to}”" + (f"；可改为：{'、'.join(allowed)}" if allowed else "（已终结）"),
+                       {"to": f"allowed: {', '.join(allowed) or 'none'}"})
+    if to == "补正" and not materials:
+        raise ApiError(400, "materials_required", "补正须列出需要补交的材料", {"materials": "a non-empty list"})
+    if to == "不予受理" and not reason.strip():
+        raise ApiError(400, "reason_required", "不予受理须说明理由", {"reason": "required"})
+    today = now.astimezone(TZ).date()
+    async with in_transaction() as conn:
+        # The status only moves from the one read: two clerks acting at once cannot both succeed.
+        changes: dict[str, Any] = {"status": to}
+        if to == "受理":
+            days = snap.items.get(a.item_code, {}).get("time_limit", {}).get("promised_days", 0)
+            changes.update(accepted_on=today, promised_date=snap.calendar.add_workdays(today, days), supplement=[])
+        elif to == "补正":
+            changes["supplement"] = materials
+        elif to == "不予受理":
+            changes["reason"] = reason
+        elif to == "办结":
+            changes["completed_at"] = now
+        moved = await Application.filter(id=a.id, status=a.status).using_db(conn).update(**changes)
+        if not moved:
+            raise ApiError(409, "illegal_transition", "办件状态刚刚被他人修改，请刷新后重试")
+        event = await ApplicationEvent.create(application=a, status=to, note=note, materials=materials or [],
+                                              reason=reason, staff=staff, created_at=now, using_db=conn)
+    a = await get(number)
+    log.info("application_moved", number=a.number, to=to)
+    if a.citizen_id:
+        item = snap.items.get(a.item_code, {})
+        await notifier.send(await Citizen.get(id=a.citizen_id), "progress", f"app:{a.number}:{event.id}",
+                            {"character_string1": a.number, "thing2": item.get("name", a.item_code), "phrase3": to,
+                             "thing4": note or _status_note(a)}, page=f"pages/applications/detail?number={a.number}")
+    return a
+
+
+def _status_note(a: Application) -> str:
+    if a.status == "补正":
+        return "请补交：" + "、".join(a.supplement)
+    if a.status == "不予受理":
+        return a.reason
+    if a.status == "受理" and a.promised_date:
+        return f"承诺{a.promised_date.month}月{a.promised_date.day}日前办结"
+    return {"办结": "已办结，等待送达或领取", "送达": "证照已送达"}.get(a.status, "办理中")
+
+
+async def of_citizen(citizen: Citizen) -> list[Application]:
+    condition = Q(citizen_id=citizen.id)
+    if citizen.id_number:
+        condition |= Q(applicant_id_number=citizen.id_number.upper())
+    return await Application.filter(condition).order_by("-id")
+
+
+async def owned_by(citizen: Citizen, number: str) -> Application:
+    a = await Application.get_or_none(number=number.upper())
+    if a is None or not (a.citizen_id == citizen.id or (citizen.id_number and a.applicant_id_number == citizen.id_number.upper())):
+        raise ApiError(404, "application_not_found", "没有找到这个办件")
+    return a
+
+
+async def staff_list(status: str | None, overdue_only: bool, now: datetime) -> list[Application]:
+    query = Application.all() if status is None else Application.filter(status=status)
+    if overdue_only:
+        query = query.filter(status__in=OPEN, promised_date__lt=now.astimezone(TZ).date())
+    return await query.order_by("-id").limit(500)
+
+
+async def _failures(key: str, now: datetime) -> int:
+    return await QueryAttempt.filter(key=key, created_at__gte=now - QUERY_WINDOW).count()
+
+
+async def query_progress(number: str, id_last4: str, who: str, now: datetime) -> Application:
+    """The public query. A wrong pair answers exactly like a missing number; repeated failures from
+    one client or for one number are refused for a while (429)."""
+    number = number.strip().upper()
+    keys = [f"who:{who}"[:80], f"number:{number}"[:80]]
+    for key in keys:
+        if await _failures(key, now) >= MAX_FAILED_QUERIES:
+            raise ApiError(429, "too_many_attempts", "查询失败次数太多，请10分钟后再试")
+    a = await Application.get_or_none(number=number)
+    if a is None or last4(a.applicant_id_number) != id_last4.strip().upper():
+        await QueryAttempt.bulk_create([QueryAttempt(key=k, created_at=now) for k in keys])
+        raise ApiError(404, "application_not_found", NOT_FOUND)
+    return a
+
+
+async def progress_reply(snap: Snapshot, number: str, id_last4: str, who: str, now: datetime) -> str:
+    """The bot's answer to a progress question: the status, the latest step, the promised date."""
+    try:
+        a = await query_progress(number, id_last4, who, now)
+    except ApiError as exc:
+        return exc.message + "。"
+    events = await timeline(a)
+    view = application_view(a, snap, now, events)
+    last = view["timeline"][-1]
+    lines = [f"办件 {a.number}（{view['item_name']}）", f"当前状态：{a.status}",
+             f"最近一步：{last['at'][:16].replace('T', ' ')} {last['note'] or last['status']}"]
+    if a.status == "补正":
+        lines.append("需要补交：" + "、".join(a.supplement))
+    elif a.status == "不予受理":
+        lines.append("理由：" + a.reason)
+    if a.promised_date and a.status in OPEN:
+        lines.append(f"承诺办结日期：{a.promised_date.month}月{a.promised_date.day}日" + ("（已超期，我们会督办）" if view["overdue"] else ""))
+    return "\n".join(lines)

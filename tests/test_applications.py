@@ -1,0 +1,99 @@
+"""Applications (办件): lifecycle and timeline, illegal transitions, promised dates over holidays,
+overdue flags, masking, the citizen's view, the public query and its rate limit, notifications."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from miniprogram_api.clock import TZ
+from miniprogram_api.keys import CLOCK
+from miniprogram_api.models.citizen import Notification
+from tests.api_helpers import expect_error, login, staff_headers
+
+ID = "11010119900307109X"
+PASSPORT = "CRJ-001"  # promised in 7 working days
+
+
+async def create(api, staff, citizen_id=None, item=PASSPORT, id_number=ID) -> dict:
+    resp = await api.post("/admin/applications", headers=staff, json={
+        "item_code": item, "applicant_name": "张三", "applicant_id_number": id_number, "channel": "hall",
+        **({"citizen_id": citizen_id} if citizen_id else {})})
+    body = await resp.json()
+    assert resp.status == 201, body
+    return body
+
+
+async def move(api, staff, number, to, **extra):
+    return await api.post(f"/admin/applications/{number}/transitions", headers=staff, json={"to": to, **extra})
+
+
+async def test_the_lifecycle_is_a_timeline_and_the_citizen_is_told(api, fake_wechat):
+    citizen = await login(api, "applicant")
+    me = await (await api.get("/api/v1/me", headers=citizen)).json()
+    staff = await staff_headers("admin")
+    app = await create(api, staff, me["id"])
+    assert app["number"].startswith("YX20261124") and app["status"] == "提交"
+    assert app["applicant_id_number"] == "110101********109X"
+    for to in ("受理", "审查", "办结", "送达"):
+        resp = await move(api, staff, app["number"], to, note=f"{to}了")
+        assert resp.status == 200, await resp.text()
+    body = await (await api.get(f"/api/v1/applications/{app['number']}", headers=citizen)).json()
+    assert [e["status"] for e in body["timeline"]] == ["提交", "受理", "审查", "办结", "送达"]
+    assert ID not in await (await api.get("/api/v1/applications", headers=citizen)).text()
+    progress = [m for m in fake_wechat.sent("/cgi-bin/message/subscribe/send") if m["template_id"] == "application_progress"]
+    assert [m["data"]["phrase3"]["value"] for m in progress] == ["受理", "审查", "办结", "送达"]
+    assert await Notification.filter(kind="progress").count() == 4
+
+
+async def test_illegal_transitions_are_409_and_supplement_needs_the_list(api):
+    staff = await staff_headers()
+    number = (await create(api, staff))["number"]
+    await expect_error(await move(api, staff, number, "办结"), 409, "illegal_transition")
+    await expect_error(await move(api, staff, number, "补正"), 400, "materials_required")
+    await expect_error(await move(api, staff, number, "不予受理"), 400, "reason_required")
+    assert (await move(api, staff, number, "补正", materials=["户口簿复印件"])).status == 200
+    await expect_error(await move(api, staff, number, "审查"), 409, "illegal_transition")
+    assert (await move(api, staff, number, "不予受理", reason="不属于本机关职权范围")).status == 200
+    body = await expect_error(await move(api, staff, number, "受理"), 409, "illegal_transition")
+    assert "已终结" in body["error"]["message"]
+
+
+async def test_the_promised_date_skips_the_national_day_holiday_and_overdue_is_flagged(api):
+    staff = await staff_headers()
+    api.app[CLOCK].set(datetime(2026, 9, 29, 10, 0, tzinfo=TZ))  # Tuesday before 国庆 (10-01..10-07, 10-10 works)
+    number = (await create(api, staff))["number"]
+    body = await (await move(api, staff, number, "受理")).json()
+    # 7 working days after 09-29: 09-30, 10-08, 10-09, 10-10 (调休 Saturday), 10-12, 10-13, 10-14
+    assert body["promised_date"] == "2026-10-14" and body["overdue"] is False
+    api.app[CLOCK].set(datetime(2026, 10, 15, 9, 0, tzinfo=TZ))
+    listed = await (await api.get("/admin/applications", params={"overdue": "true"}, headers=staff)).json()
+    assert [a["number"] for a in listed["applications"]] == [number] and listed["applications"][0]["overdue"]
+
+
+async def test_the_public_query_hides_wrong_pairs_and_limits_guessing(api):
+    staff = await staff_headers()
+    number = (await create(api, staff))["number"]
+    ok = await api.post("/api/v1/applications/query", json={"number": number, "id_last4": "109x"})
+    assert ok.status == 200 and (await ok.json())["status"] == "提交"
+    wrong = await expect_error(await api.post("/api/v1/applications/query", json={"number": number, "id_last4": "1234"}),
+                               404, "application_not_found")
+    missing = await expect_error(await api.post("/api/v1/applications/query",
+                                                json={"number": "YX20260101999999", "id_last4": "109X"}),
+                                 404, "application_not_found")
+    assert wrong == missing
+    for _ in range(8):
+        await api.post("/api/v1/applications/query", json={"number": number, "id_last4": "0000"})
+    await expect_error(await api.post("/api/v1/applications/query", json={"number": number, "id_last4": "109X"}),
+                       429, "too_many_attempts")
+    api.app[CLOCK].advance(timedelta(minutes=11))
+    assert (await api.post("/api/v1/applications/query", json={"number": number, "id_last4": "109X"})).status == 200
+
+
+async def test_a_citizen_sees_applications_under_their_id_number_but_not_others(api):
+    staff = await staff_headers()
+    mine = (await create(api, staff))["number"]
+    other = (await create(api, staff, id_number="110101199003071233"))["number"]
+    citizen = await login(api, "by-id")
+    await api.patch("/api/v1/me", json={"id_number": ID}, headers=citizen)
+    listed = await (await api.get("/api/v1/applications", headers=citizen)).json()
+    assert [a["number"] for a in listed["applications"]] == [mine]
+    await expect_error(await api.get(f"/api/v1/applications/{other}", headers=citizen), 404, "application_not_found")

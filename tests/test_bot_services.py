@@ -97,3 +97,22 @@ async def test_a_wrong_answer_is_asked_again_without_losing_the_booking(mp_citiz
     await mp_citizen.reply_to("预约办护照")
     again = await mp_citizen.reply_to("火星大厅")
     assert "没看懂" in again and "请选择办理大厅" in again
+
+
+async def test_progress_by_number_and_the_last_four_id_characters(mp_citizen, bot_stack):
+    staff = {"Authorization": f"Bearer {bot_stack.staff_token}"}
+    async with mp_citizen.http.post(f"{bot_stack.app_url}/admin/applications", headers=staff, json={
+            "item_code": "CRJ-001", "applicant_name": "李四", "applicant_id_number": "11010119900307109X",
+            "channel": "hall"}) as resp:
+        number = (await resp.json())["number"]
+    async with mp_citizen.http.post(f"{bot_stack.app_url}/admin/applications/{number}/transitions", headers=staff,
+                                    json={"to": "补正", "materials": ["近期免冠照片"], "note": "照片不合格"}) as resp:
+        assert resp.status == 200
+    ask = await mp_citizen.reply_to(f"帮我查下{number}的进度")
+    assert "后4位" in ask
+    wrong = await mp_citizen.reply_to("1234")
+    assert "没有查到" in wrong
+    assert "受理编号" in await mp_citizen.reply_to("查进度")
+    await mp_citizen.reply_to(number)
+    answer = await mp_citizen.reply_to("109x")
+    assert number in answer and "补正" in answer and "近期免冠照片" in answer

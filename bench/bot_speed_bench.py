@@ -52,7 +52,11 @@ async def level(service: ConversationService, sentences: list[str], concurrency:
 
 async def run(total: int, rasa_workers: int) -> int:
     cases = yaml.safe_load((ROOT / "bench" / "data" / "nlu_test.yml").read_text(encoding="utf-8"))["tests"]
-    sentences = [c["text"] for c in cases if not c["intent"].startswith(("choose", "affirm", "deny"))]
+    # One-turn questions: sentences that open a multi-turn dialogue (booking, cancelling, progress, a
+    # person, a complaint) would make each simulated citizen's later messages answers to that form.
+    opening = ("choose", "affirm", "deny", "book_appointment", "cancel_appointment", "query_progress",
+               "request_human", "complain")
+    sentences = [c["text"] for c in cases if not c["intent"].startswith(opening)]
     with tempfile.TemporaryDirectory() as tmp:
         # Several Rasa workers need shared tracker and lock stores: Redis then, else Rasa's in-memory ones.
         redis_for_rasa = REDIS_URL if rasa_workers > 1 else None

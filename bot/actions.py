@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import replies
 from bot.choices import pick
+from bot.dialogue import slot_changes
 from bot.understanding import resolve_item, situation_in
 from knowledge.bundles import situation_of
 from knowledge.service import KnowledgeService, Snapshot
@@ -24,8 +25,8 @@ QUESTION_OF_INTENT = {
 }
 
 
-def _reset_choice(**slots: Any) -> list[dict[str, Any]]:
-    return [SlotSet("clarify", None), SlotSet("candidates", None)] + [SlotSet(k, v) for k, v in slots.items()]
+def _reset_choice(tracker: Tracker, **slots: Any) -> list[dict[str, Any]]:
+    return slot_changes(tracker, clarify=None, candidates=None, **slots)
 
 
 class AnswerItemQuestion(Action):
@@ -66,7 +67,7 @@ class AnswerItemQuestion(Action):
             if found.ambiguous:
                 options = [snap.items[c]["name"] for c in found.candidates]
                 dispatcher.utter_message(text=replies.numbered("您问的是以下哪一项？", options))
-                return [SlotSet("clarify", "item"), SlotSet("candidates", found.candidates), SlotSet("last_question", question)]
+                return slot_changes(tracker, clarify="item", candidates=found.candidates, last_question=question)
             code = found.code
             if code is None:
                 if intent == "choose" and clarify:
@@ -75,23 +76,24 @@ class AnswerItemQuestion(Action):
                 code = current  # a follow-up: "要多久" is about the item in context
             if code is None:
                 dispatcher.utter_message(text=replies.ASK_WHICH_ITEM)
-                return _reset_choice(last_question=question)
+                return _reset_choice(tracker, last_question=question)
             situation = situation_in(snap.items[code], text, entities)
             if situation is None and code == current:
                 situation = tracker.get_slot("current_situation")
 
         item = snap.items[code]
-        return self._answer(dispatcher, snap, item, question, situation)
+        return self._answer(dispatcher, tracker, snap, item, question, situation)
 
-    def _answer(self, dispatcher, snap: Snapshot, item: dict, question: str, situation: str | None) -> list[dict[str, Any]]:
+    def _answer(self, dispatcher, tracker: Tracker, snap: Snapshot, item: dict, question: str,
+                situation: str | None) -> list[dict[str, Any]]:
         situations = item["situations"]
         if situation not in {s["key"] for s in situations}:
             situation = situations[0]["key"] if len(situations) == 1 else None
         if question == "materials" and situation is None:
             dispatcher.utter_message(text=replies.numbered(f"【{item['name']}】分以下几种情形，请问您是哪一种？",
                                                            [s["name"] for s in situations]))
-            return [SlotSet("clarify", "situation"), SlotSet("candidates", [s["key"] for s in situations]),
-                    SlotSet("current_item", item["code"]), SlotSet("last_question", question)]
+            return slot_changes(tracker, clarify="situation", candidates=[s["key"] for s in situations],
+                                current_item=item["code"], last_question=question)
         offer = None
         if question == "materials":
             for text in replies.materials_messages(item, situation_of(item, situation)):
@@ -105,7 +107,8 @@ class AnswerItemQuestion(Action):
             dispatcher.utter_message(text=replies.fee_message(item))
         else:
             dispatcher.utter_message(text=replies.location_message(item))
-        return _reset_choice(current_item=item["code"], current_situation=situation, last_question=question, offer=offer)
+        return _reset_choice(tracker, current_item=item["code"], current_situation=situation, last_question=question,
+                             offer=offer)
 
 
 def _fallbacks_in_a_row(tracker: Tracker) -> int:
@@ -130,13 +133,13 @@ class HandleFallback(Action):
             dispatcher.utter_message(json_message={"event": "human_offered", "reason": "not_understood"})
             return [SlotSet("offer", "human")]
         dispatcher.utter_message(text=replies.NOT_UNDERSTOOD)
-        return [SlotSet("offer", None)]
+        return slot_changes(tracker, offer=None)
 
 
-def _hand_off(dispatcher: CollectingDispatcher, reason: str) -> list[dict[str, Any]]:
+def _hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[dict[str, Any]]:
     dispatcher.utter_message(text=replies.HANDOFF)
     dispatcher.utter_message(json_message={"event": "handoff_requested", "reason": reason})
-    return [SlotSet("offer", None)]
+    return slot_changes(tracker, offer=None)
 
 
 class RequestHuman(Action):
@@ -144,7 +147,7 @@ class RequestHuman(Action):
         return "action_request_human"
 
     async def run(self, dispatcher, tracker, domain):
-        return _hand_off(dispatcher, "asked")
+        return _hand_off(dispatcher, tracker, "asked")
 
 
 def _live_offer(tracker: Tracker) -> str | None:
@@ -179,15 +182,15 @@ class HandleYesNo(Action):
         offer = _live_offer(tracker)
         if offer in ("human", "complaint"):
             if yes:
-                return _hand_off(dispatcher, "complaint" if offer == "complaint" else "offer_accepted")
+                return _hand_off(dispatcher, tracker, "complaint" if offer == "complaint" else "offer_accepted")
             dispatcher.utter_message(text=replies.HUMAN_DECLINED)
         elif offer == "booking":
             if yes:
-                return [SlotSet("offer", None), FollowupAction("action_start_booking")]
+                return slot_changes(tracker, offer=None) + [FollowupAction("action_start_booking")]
             dispatcher.utter_message(text=replies.DENY_WITHOUT_CONTEXT)
         else:
             dispatcher.utter_message(text=replies.AFFIRM_WITHOUT_CONTEXT if yes else replies.DENY_WITHOUT_CONTEXT)
-        return [SlotSet("offer", None)]
+        return slot_changes(tracker, offer=None)
 
 
 def all_actions(knowledge: KnowledgeService, clock: Clock) -> list[Action]:

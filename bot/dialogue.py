@@ -46,10 +46,18 @@ async def citizen_of(tracker: Tracker) -> Citizen | None:
 
 def clear(tracker: Tracker, *names: str) -> list[dict[str, Any]]:
     """Empties the slots that hold something (a None SlotSet would make the form validate nothing)."""
-    return [SlotSet(n, None) for n in names if tracker.get_slot(n) is not None]
+    return slot_changes(tracker, **{n: None for n in names})
 
 
 def stop_form(slot: str, reply: str, dispatcher) -> dict[str, Any]:
     """From a validator: end the form now (requested_slot None); the submit action sees nothing confirmed."""
     dispatcher.utter_message(text=reply)
     return {slot: None, "requested_slot": None}
+
+
+def slot_changes(tracker: Tracker, **values: Any) -> list[dict[str, Any]]:
+    """SlotSet events only for slots whose value changes. Rasa re-reads every event of a conversation
+    on each message, so events that change nothing make every later turn slower. An offer that is
+    made again is always set: a yes/no answers the offer of the bot's last turn only."""
+    return [SlotSet(k, v) for k, v in values.items()
+            if tracker.get_slot(k) != v or (k == "offer" and v is not None)]

@@ -50,7 +50,7 @@ async def level(service: ConversationService, sentences: list[str], concurrency:
     return {"n": len(latencies), "p50": statistics.median(latencies), "p95": q(0.95), "p99": q(0.99), "rate": len(latencies) / elapsed}
 
 
-async def run(total: int, rasa_workers: int) -> int:
+async def run(total: int, rasa_workers: int, rasa_processes: int) -> int:
     cases = yaml.safe_load((ROOT / "bench" / "data" / "nlu_test.yml").read_text(encoding="utf-8"))["tests"]
     # One-turn questions: sentences that open a multi-turn dialogue (booking, cancelling, progress, a
     # person, a complaint) would make each simulated citizen's later messages answers to that form.
@@ -60,7 +60,7 @@ async def run(total: int, rasa_workers: int) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         # Several Rasa workers need shared tracker and lock stores: Redis then, else Rasa's in-memory ones.
         redis_for_rasa = REDIS_URL if rasa_workers > 1 else None
-        async with bot_stack(Path(tmp), redis_for_rasa, {"SANIC_WORKERS": str(rasa_workers)}) as stack:
+        async with bot_stack(Path(tmp), redis_for_rasa, {"SANIC_WORKERS": str(rasa_workers)}, rasa_processes) as stack:
             await init_db(stack.database_url)
             redis = make_redis(REDIS_URL)
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as http:
@@ -79,10 +79,12 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=300)
     parser.add_argument("--rasa-workers", type=int, default=1, help="Rasa's SANIC_WORKERS (>1 uses Redis stores)")
+    parser.add_argument("--rasa-processes", type=int, default=1,
+                        help="separate Rasa servers; each conversation sticks to one (RASA_PROCESSES of make run)")
     args = parser.parse_args()
     configure_logging("WARNING")  # a log line per turn would measure the terminal
-    print(f"Rasa workers: {args.rasa_workers}")
-    return asyncio.run(run(args.messages, args.rasa_workers))
+    print(f"Rasa workers: {args.rasa_workers}, Rasa processes: {args.rasa_processes}")
+    return asyncio.run(run(args.messages, args.rasa_workers, args.rasa_processes))
 
 
 if __name__ == "__main__":

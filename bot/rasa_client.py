@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import zlib
 from typing import Any
 from urllib.parse import quote
 
@@ -17,15 +18,23 @@ class RasaUnavailable(Exception):
 
 
 class RasaClient:
-    """Rasa answers 503 or refuses connections while it starts or loads a model; calls retry within `budget`."""
+    """Rasa answers 503 or refuses connections while it starts or loads a model; calls retry within `budget`.
+
+    `base_url` may list several Rasa processes ("http://a:5005,http://a:5006"): each conversation
+    always goes to the same one (by a hash of its sender id), so each process keeps its own trackers
+    in memory and the processes together use every core."""
 
     def __init__(self, base_url: str, session: aiohttp.ClientSession, budget: float = 10.0, retry_delay: float = 0.25):
-        self.base_url = base_url.rstrip("/")
+        self.base_urls = [u.strip().rstrip("/") for u in base_url.split(",") if u.strip()]
+        self.base_url = self.base_urls[0]
         self.session = session
         self.budget = budget
         self.retry_delay = retry_delay
 
-    async def _post(self, path: str, payload: Any, budget: float | None = None) -> Any:
+    def url_for(self, sender: str) -> str:
+        return self.base_urls[zlib.crc32(sender.encode()) % len(self.base_urls)]
+
+    async def _post(self, path: str, payload: Any, budget: float | None = None, base: str | None = None) -> Any:
         deadline = time.monotonic() + (self.budget if budget is None else budget)
         last_error = "no attempt"
         while True:
@@ -33,7 +42,7 @@ class RasaClient:
             if remaining <= 0:
                 raise RasaUnavailable(last_error)
             try:
-                async with self.session.post(f"{self.base_url}{path}", json=payload,
+                async with self.session.post(f"{base or self.base_url}{path}", json=payload,
                                              timeout=aiohttp.ClientTimeout(total=remaining)) as resp:
                     if resp.status == 200:
                         return await resp.json()
@@ -47,15 +56,15 @@ class RasaClient:
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None, budget: float | None = None) -> list[dict[str, Any]]:
         payload = {"sender": sender, "message": text, "metadata": metadata or {}}
-        return await self._post("/webhooks/rest/webhook", payload, budget) or []
+        return await self._post("/webhooks/rest/webhook", payload, budget, self.url_for(sender)) or []
 
     async def reset(self, sender: str, budget: float | None = None) -> None:
         """Starts the sender's tracker afresh (slots, active form); its history stays readable."""
         await self._post(f"/conversations/{quote(sender, safe='')}/tracker/events?include_events=NONE",
-                         [{"event": "restart"}], budget)
+                         [{"event": "restart"}], budget, self.url_for(sender))
 
     async def tracker_events(self, sender: str) -> list[dict[str, Any]]:
-        async with self.session.get(f"{self.base_url}/conversations/{quote(sender, safe='')}/tracker?include_events=ALL",
+        async with self.session.get(f"{self.url_for(sender)}/conversations/{quote(sender, safe='')}/tracker?include_events=ALL",
                                     timeout=aiohttp.ClientTimeout(total=5)) as resp:
             resp.raise_for_status()
             return (await resp.json()).get("events") or []

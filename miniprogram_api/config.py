@@ -38,6 +38,14 @@ def _url(env: dict[str, str], name: str, default: str | None, schemes: tuple[str
     return raw
 
 
+def _urls(env: dict[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
+    """One URL, or several separated by commas (several Rasa processes)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    return ",".join(_url({name: part}, name, default, schemes) for part in raw.split(",") if part.strip())
+
+
 def _float(env: dict[str, str], name: str, default: float) -> float:
     raw = env.get(name, "").strip()
     if not raw:
@@ -138,7 +146,7 @@ class Settings:
         return cls(
             database_url=_url(env, "DATABASE_URL", DEFAULT_DATABASE_URL, ("sqlite", "postgres", "asyncpg")),
             redis_url=_url(env, "REDIS_URL", None, ("redis", "rediss", "unix")),
-            rasa_url=_url(env, "RASA_URL", f"http://127.0.0.1:{rasa_port}", ("http", "https")),
+            rasa_url=_urls(env, "RASA_URL", f"http://127.0.0.1:{rasa_port}", ("http", "https")),
             app_host=env.get("APP_HOST", "127.0.0.1").strip() or "127.0.0.1",
             app_port=_port(env, "APP_PORT", 8080),
             rasa_port=rasa_port,

@@ -59,12 +59,16 @@ async def _wait_ready(url: str, ready, deadline: float, proc: subprocess.Popen, 
 
 
 async def start_bot_stack(database_url: str, log_dir: Path, redis_url: str | None = None,
-                          extra_env: dict[str, str] | None = None, with_rasa: bool = True) -> BotStack:
+                          extra_env: dict[str, str] | None = None, with_rasa: bool = True,
+                          rasa_processes: int = 1) -> BotStack:
     """With `redis_url`, the app and Rasa's tracker and lock stores use that Redis (needed for several
-    Rasa workers, `extra_env={"SANIC_WORKERS": "2"}`); without, the in-process and in-memory defaults."""
-    app_port, rasa_port = free_port(), free_port()
+    Rasa workers, `extra_env={"SANIC_WORKERS": "2"}`); without, the in-process and in-memory defaults.
+    `rasa_processes` > 1 starts several Rasa servers; the app routes each conversation to one of them."""
+    app_port, rasa_ports = free_port(), [free_port() for _ in range(rasa_processes)]
+    rasa_port = rasa_ports[0]
     env = {**os.environ, "DATABASE_URL": database_url, "APP_PORT": str(app_port), "RASA_PORT": str(rasa_port),
-           "RASA_URL": f"http://127.0.0.1:{rasa_port}", "RASA_TELEMETRY_ENABLED": "false", **(extra_env or {})}
+           "RASA_URL": ",".join(f"http://127.0.0.1:{p}" for p in rasa_ports), "RASA_TELEMETRY_ENABLED": "false",
+           **(extra_env or {})}
     env.pop("REDIS_URL", None)
     if redis_url:
         env["REDIS_URL"] = redis_url
@@ -77,15 +81,18 @@ async def start_bot_stack(database_url: str, log_dir: Path, redis_url: str | Non
     app = subprocess.Popen(cli + ["serve"], env=env, cwd=ROOT, stdout=app_log.open("w"), stderr=subprocess.STDOUT)
     processes = [app]
     if with_rasa:
-        processes.append(subprocess.Popen(["bash", "scripts/rasa_serve.sh"], env=env, cwd=ROOT,
-                                          stdout=rasa_log.open("w"), stderr=subprocess.STDOUT))
-    stack = BotStack(f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{rasa_port}", token, database_url, processes, log_dir)
+        for n, port in enumerate(rasa_ports):
+            log = rasa_log if n == 0 else log_dir / f"rasa-{n}.log"
+            processes.append(subprocess.Popen(["bash", "scripts/rasa_serve.sh"], env={**env, "RASA_PORT": str(port)},
+                                              cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT))
+    stack = BotStack(f"http://127.0.0.1:{app_port}", env["RASA_URL"], token, database_url, processes, log_dir)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         await _wait_ready(f"{stack.app_url}/healthz", lambda body: body["database"]["ok"], deadline, app, app_log)
         if with_rasa:
-            await _wait_ready(f"{stack.rasa_url}/status", lambda body: bool(body.get("model_file")), deadline,
-                              processes[1], rasa_log)
+            for n, port in enumerate(rasa_ports):
+                await _wait_ready(f"http://127.0.0.1:{port}/status", lambda body: bool(body.get("model_file")),
+                                  deadline, processes[1 + n], rasa_log if n == 0 else log_dir / f"rasa-{n}.log")
     except Exception:
         stack.stop()
         raise

@@ -22,3 +22,16 @@ def test_rasa_port_moves_the_default_rasa_url():
 def test_malformed_value_names_the_variable(name, value):
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})
+
+
+def test_several_rasa_servers_each_conversation_sticks_to_one():
+    from bot.rasa_client import RasaClient
+
+    settings = Settings.from_env({"RASA_URL": "http://127.0.0.1:5005, http://127.0.0.1:5006"})
+    client = RasaClient(settings.rasa_url, session=None)  # type: ignore[arg-type]
+    assert client.base_urls == ["http://127.0.0.1:5005", "http://127.0.0.1:5006"]
+    chosen = {client.url_for(f"wechat:user-{n}") for n in range(50)}
+    assert chosen == set(client.base_urls)
+    assert client.url_for("wechat:same") == client.url_for("wechat:same")
+    with pytest.raises(ConfigError, match="RASA_URL"):
+        Settings.from_env({"RASA_URL": "http://127.0.0.1:5005,ftp://x"})

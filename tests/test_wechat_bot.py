@@ -23,7 +23,7 @@ from tests.wechat_support import (AES_KEY, APP_ID, APP_SECRET, CS_PATH, TOKEN, d
 
 CATALOGUE = load_catalogue(KB_PATH)
 WECHAT_ENV = {"WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_APP_SECRET": APP_SECRET,
-              "WECHAT_AES_KEY": AES_KEY}
+              "WECHAT_AES_KEY": AES_KEY, "AGENT_HOURS": "24x7"}
 
 
 class OfficialAccount:
@@ -157,3 +157,38 @@ async def test_simulate_with_the_wrong_token_is_refused(wechat_stack):
         cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     _, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 1 and "403" in err.decode()
+
+
+async def test_hand_off_on_the_official_account_end_to_end(account, wechat_stack):
+    """Trigger → queue → claim → the agent's replies arrive as customer-service messages → the
+    citizen's reply reaches the agent → close → rating asked → the bot answers again."""
+    from tests.test_handoff_flow import add_agent
+
+    stack, fake = wechat_stack
+    agent = add_agent(stack, "公众号坐席")
+    openid = new_openid()
+    queued = await account.says(openid, "我要转人工")
+    assert "前面还有" in queued
+
+    def to_citizen() -> list[str]:
+        return [p["text"]["content"] for p in fake.sent(CS_PATH) if p["touser"] == openid]
+
+    async with account.http.get(f"{stack.app_url}/admin/console/queue", headers=agent) as r:
+        handoff = next(h for h in (await r.json())["waiting"] if h["channel"] == "wechat"
+                       and h["last_message"] == "我要转人工")
+    async with account.http.post(f"{stack.app_url}/admin/console/handoffs/{handoff['id']}/claim", headers=agent) as r:
+        assert r.status == 200
+    async with account.http.post(f"{stack.app_url}/admin/console/handoffs/{handoff['id']}/messages", headers=agent,
+                                 json={"text": "您好，请讲"}) as r:
+        assert (await r.json())["delivered"] is True
+    assert any("人工客服" in t for t in to_citizen()) and "您好，请讲" in to_citizen()
+
+    # With an agent the webhook answers "success" and the message goes to the agent, not to the bot.
+    assert await account.post(message("text", openid, text="我的护照什么时候能好"), openid) == "success"
+    async with account.http.get(f"{stack.app_url}/admin/console/handoffs/{handoff['id']}", headers=agent) as r:
+        assert (await r.json())["messages"][-1]["text"] == "我的护照什么时候能好"
+    async with account.http.post(f"{stack.app_url}/admin/console/handoffs/{handoff['id']}/close", headers=agent) as r:
+        assert r.status == 200
+    assert "请为本次服务评价" in to_citizen()[-1]
+    assert "感谢您的评价" in await account.says(openid, "非常满意")
+    assert_materials(await account.says(openid, "护照丢了补办要带什么材料"), "CRJ-001", "loss")

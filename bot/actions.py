@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import replies
+from bot import faq, replies
 from bot.choices import pick
 from bot.dialogue import slot_changes
 from bot.understanding import resolve_item, situation_in
@@ -44,6 +44,8 @@ class AnswerItemQuestion(Action):
         snap = await self.knowledge.snapshot()
         message = tracker.latest_message
         intent = (message.get("intent") or {}).get("name")
+        if (message.get("intent") or {}).get("confidence", 1.0) < LOW_CONFIDENCE:
+            await _remember_unanswered(tracker)
         text = message.get("text") or ""
         entities = message.get("entities") or []
         question = QUESTION_OF_INTENT.get(intent) or tracker.get_slot("last_question") or "materials"
@@ -111,6 +113,18 @@ class AnswerItemQuestion(Action):
                              offer=offer)
 
 
+LOW_CONFIDENCE = 0.5
+
+
+async def _remember_unanswered(tracker: Tracker) -> None:
+    """Into the curators' inbox (bot/faq.py): what fell to fallback or was understood only weakly."""
+    message = tracker.latest_message or {}
+    intent = message.get("intent") or {}
+    if tracker.sender_id.startswith("try:"):
+        return  # a curator trying a sentence, not a citizen
+    await faq.record_unanswered(message.get("text") or "", intent.get("name"), intent.get("confidence"))
+
+
 def _fallbacks_in_a_row(tracker: Tracker) -> int:
     count = 0
     for event in reversed(tracker.events):
@@ -128,6 +142,7 @@ class HandleFallback(Action):
         return "action_handle_fallback"
 
     async def run(self, dispatcher, tracker, domain):
+        await _remember_unanswered(tracker)
         if _fallbacks_in_a_row(tracker) >= 2:
             dispatcher.utter_message(text=replies.OFFER_HUMAN)
             dispatcher.utter_message(json_message={"event": "human_offered", "reason": "not_understood"})

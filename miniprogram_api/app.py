@@ -23,7 +23,8 @@ from bot.wechat import routes as wechat_routes
 from bot.wechat.api import WeChatApi
 from miniprogram_api import housekeeping, openapi
 from miniprogram_api.clock import Clock
-from miniprogram_api.routes import applications, appointments, auth, chat, console, health, knowledge, nlu, ratings
+from miniprogram_api.routes import (applications, appointments, auth, chat, console, curation, health, knowledge, nlu,
+                                    ratings)
 from miniprogram_api.services import ratings as rating_service
 from miniprogram_api.services.notify import Notifier
 
@@ -48,6 +49,7 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
     app.add_routes(console.routes)
     app.add_routes(applications.routes)
     app.add_routes(ratings.routes)
+    app.add_routes(curation.routes)
     action_server.setup(app, app[KNOWLEDGE], app[CLOCK])
 
     async def lifecycle(app: web.Application):

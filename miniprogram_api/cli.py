@@ -89,16 +89,21 @@ def cmd_seed(args, settings: Settings) -> int:
     from knowledge.models import Item
     from knowledge.store import import_path
 
-    async def work():
-        if await Item.exists() and not args.force:
-            return None
-        return await import_path(settings.kb_path)
+    from bot.faq import seed as seed_faq
 
-    summary = asyncio.run(_with_db(settings, work))
+    async def work():
+        faq = await seed_faq()  # the curated FAQ starts from the committed export
+        if await Item.exists() and not args.force:
+            return None, faq
+        return await import_path(settings.kb_path), faq
+
+    summary, faq = asyncio.run(_with_db(settings, work))
     if summary is None:
         print("knowledge base already seeded")
     else:
         _print_summary(summary)
+    if faq:
+        print(f"FAQ: {faq} entries from intents/templates/faq.yml")
     return 0
 
 

@@ -136,6 +136,7 @@ class Settings:
     agent_claim_minutes: float = 10.0
     app_workers: int = 1
     kb_path: Path = field(default=PROJECT_ROOT / "knowledge" / "data")
+    faq_export_path: Path = field(default=PROJECT_ROOT / "intents" / "templates" / "faq.yml")
     # Subscribe-message template ids by kind (each mini-program registers its own templates).
     wxa_templates: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
 
@@ -166,4 +167,5 @@ class Settings:
             agent_claim_minutes=_float(env, "AGENT_CLAIM_MINUTES", 10.0),
             log_level=_choice(env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             kb_path=Path(env.get("GOVHALL_KB_PATH", "").strip() or PROJECT_ROOT / "knowledge" / "data"),
+            faq_export_path=Path(env.get("FAQ_EXPORT_PATH", "").strip() or PROJECT_ROOT / "intents" / "templates" / "faq.yml"),
         )

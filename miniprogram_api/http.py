@@ -28,6 +28,15 @@ def int_param(request: web.Request, name: str, default: int, low: int, high: int
     return int(raw)
 
 
+def bool_param(request: web.Request, name: str) -> bool:
+    from miniprogram_api.errors import ApiError
+
+    raw = request.query.get(name, "false")
+    if raw not in ("true", "false", "1", "0"):
+        raise ApiError(400, "invalid_parameter", f"参数 {name} 应为 true 或 false", {name: "true or false"})
+    return raw in ("true", "1")
+
+
 async def parse_body(request: web.Request, model: "type[BodyT]") -> "BodyT":
     """The JSON body validated by a pydantic model; every problem is named in `fields`."""
     from pydantic import ValidationError

@@ -68,6 +68,8 @@ async def start_bot_stack(database_url: str, log_dir: Path, redis_url: str | Non
     rasa_port = rasa_ports[0]
     env = {**os.environ, "DATABASE_URL": database_url, "APP_PORT": str(app_port), "RASA_PORT": str(rasa_port),
            "RASA_URL": ",".join(f"http://127.0.0.1:{p}" for p in rasa_ports), "RASA_TELEMETRY_ENABLED": "false",
+           # Exports from a test app (schemathesis edits FAQs) never overwrite the project's file.
+           "FAQ_EXPORT_PATH": str(log_dir / "faq.yml"),
            **(extra_env or {})}
     env.pop("REDIS_URL", None)
     if redis_url:

@@ -102,7 +102,7 @@ async def fake_wechat():
 
 
 @pytest.fixture
-async def api(seeded_db, redis_url, fake_wechat):
+async def api(seeded_db, redis_url, fake_wechat, tmp_path):
     """The app on both backends with the mini-program and official account configured against the
     fake WeChat; Rasa is pointed at a closed port (tests that need the bot use `bot_stack`)."""
     from aiohttp.test_utils import TestClient, TestServer
@@ -113,7 +113,8 @@ async def api(seeded_db, redis_url, fake_wechat):
 
     settings = Settings(database_url=seeded_db, redis_url=redis_url, rasa_url="http://127.0.0.1:9",
                         wechat_api_base=fake_wechat.url, wxa_app_id="wx-mini-app", wxa_app_secret="mini-secret",
-                        wechat_app_id="wx-official", wechat_app_secret="oa-secret", wechat_token="govhall-token")
+                        wechat_app_id="wx-official", wechat_app_secret="oa-secret", wechat_token="govhall-token",
+                        faq_export_path=tmp_path / "faq.yml")
     if redis_url:
         import redis.asyncio as aioredis
 

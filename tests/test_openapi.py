@@ -41,8 +41,9 @@ async def running_app(tmp_path_factory):
     from tests.bot_stack import start_bot_stack
 
     name, url = await _create_pg_database()
+    # No Rasa here: the chat answers "busy" after RASA_TIMEOUT, kept short.
     stack = await start_bot_stack(url, tmp_path_factory.mktemp("schemathesis"), redis_url=REDIS_URL.rsplit("/", 1)[0] + "/13",
-                                  with_rasa=False)
+                                  with_rasa=False, extra_env={"RASA_TIMEOUT": "1"})
     try:
         async with aiohttp.ClientSession() as http:
             async with http.post(f"{stack.app_url}/api/v1/auth/dev-login", json={"openid": "schemathesis"}) as resp:
@@ -57,9 +58,12 @@ async def running_app(tmp_path_factory):
 
 def _schemathesis(app_url: str, token: str, paths: str, report: Path) -> subprocess.CompletedProcess:
     st = Path(sys.executable).with_name("st")
-    cmd = [str(st), "run", f"{app_url}/api/v1/openapi.json", "--checks", "all", "-H", f"Authorization: Bearer {token}",
+    # positive_data_acceptance is left out: some rules cannot be written in a schema (an ID number's
+    # check digit, a window that must belong to the hall), and those are refused by design.
+    cmd = [str(st), "run", f"{app_url}/api/v1/openapi.json", "--checks", "all",
+           "--exclude-checks", "positive_data_acceptance", "-H", f"Authorization: Bearer {token}",
            "--include-path-regex", paths, "--exclude-path", "/admin/nlu/try", "--exclude-path", "/api/v1/auth/logout", "--max-examples", os.environ.get("SCHEMATHESIS_EXAMPLES", "15"),
-           "--seed", "20261124", "--no-color", "--report", "junit", "--report-junit-path", str(report)]
+           "--seed", "20261124", "--request-timeout", "40", "--max-response-time", "30", "--no-color", "--report", "junit", "--report-junit-path", str(report)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT)
 
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from miniprogram_api.auth import require_citizen, require_staff
 from miniprogram_api.errors import ApiError
-from miniprogram_api.http import json_response, parse_body
+from miniprogram_api.http import bool_param, json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CLOCK, KNOWLEDGE, NOTIFIER, STAFF
 from miniprogram_api.models.applications import STATUSES
 from miniprogram_api.openapi import Param, doc
@@ -68,25 +68,25 @@ async def create(request: web.Request) -> web.Response:
 
 @routes.get("/admin/applications")
 @doc("办件列表（可按状态、是否超期筛选）", "办件", response="ApplicationList", auth="staff",
-     query=(Param("status", {"type": "string", "enum": list(STATUSES)}), Param("overdue", {"type": "string", "enum": ["true", "false"]})))
+     query=(Param("status", {"type": "string", "enum": list(STATUSES)}), Param("overdue", {"type": "string", "enum": ["true", "false", "1", "0"]})))
 @require_staff()
 async def staff_list(request: web.Request) -> web.Response:
     status = request.query.get("status")
     if status is not None and status not in STATUSES:
         raise ApiError(400, "invalid_parameter", "没有这种办件状态", {"status": f"one of: {', '.join(STATUSES)}"})
     snap, now = await request.app[KNOWLEDGE].snapshot(), request.app[CLOCK].now()
-    rows = await applications.staff_list(status, request.query.get("overdue") == "true", now)
+    rows = await applications.staff_list(status, bool_param(request, "overdue"), now)
     return json_response({"applications": [applications.application_view(a, snap, now, staff=True) for a in rows]})
 
 
-@routes.get("/admin/applications/{number}")
+@routes.get("/admin/applications/{number:[Yy][Xx][0-9]{14}}")
 @doc("办件详情与时间线", "办件", response="Application", auth="staff", path={"number": NUMBER})
 @require_staff()
 async def staff_get(request: web.Request) -> web.Response:
     return json_response(await _view(request, await applications.get(_number(request)), staff=True))
 
 
-@routes.post("/admin/applications/{number}/transitions")
+@routes.post("/admin/applications/{number:[Yy][Xx][0-9]{14}}/transitions")
 @doc("变更办件状态（非法变更返回 409）", "办件", body=TransitionBody, response="Application", auth="staff",
      path={"number": NUMBER})
 @require_staff()
@@ -107,7 +107,7 @@ async def mine(request: web.Request) -> web.Response:
     return json_response({"applications": [applications.application_view(a, snap, now) for a in rows]})
 
 
-@routes.get("/api/v1/applications/{number}")
+@routes.get("/api/v1/applications/{number:[Yy][Xx][0-9]{14}}")
 @doc("我的一个办件与时间线", "办件", response="Application", auth="citizen", path={"number": NUMBER})
 @require_citizen
 async def mine_one(request: web.Request) -> web.Response:

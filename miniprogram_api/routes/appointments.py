@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from miniprogram_api.auth import require_citizen, require_staff
 from miniprogram_api.errors import ApiError
-from miniprogram_api.http import json_response, parse_body
+from miniprogram_api.http import bool_param, json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CLOCK, KNOWLEDGE, NOTIFIER
 from miniprogram_api.services import booking
 from miniprogram_api.openapi import POSITIVE, Param, doc
@@ -101,7 +101,7 @@ async def book(request: web.Request) -> web.Response:
 async def my_appointments(request: web.Request) -> web.Response:
     snap = await _snap(request)
     rows = await booking.my_appointments(request[CITIZEN], request.app[CLOCK].now(),
-                                         active_only=request.query.get("active") in ("1", "true"))
+                                         active_only=bool_param(request, "active"))
     return json_response({"appointments": [booking.appointment_view(a, snap) for a in rows]})
 
 

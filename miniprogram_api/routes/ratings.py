@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from miniprogram_api.auth import require_citizen, require_staff
 from miniprogram_api.errors import ApiError
-from miniprogram_api.http import json_response, parse_body
+from miniprogram_api.http import bool_param, json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CLOCK, KNOWLEDGE, NOTIFIER, STAFF
 from miniprogram_api.openapi import POSITIVE, Param, doc
 from miniprogram_api.services import ratings
@@ -70,11 +70,11 @@ async def mine(request: web.Request) -> web.Response:
 @routes.get("/admin/followups")
 @doc("差评回访（须在5个工作日内答复）", "好差评", response="Object", auth="staff",
      query=(Param("status", {"type": "string", "enum": ["open", "answered", "closed"]}),
-            Param("overdue", {"type": "string", "enum": ["true", "false"]})))
+            Param("overdue", {"type": "string", "enum": ["true", "false", "1", "0"]})))
 @require_staff()
 async def follow_ups(request: web.Request) -> web.Response:
     status = _status(request, ("open", "answered", "closed"))
-    rows = await ratings.follow_ups(status, request.query.get("overdue") == "true", request.app[CLOCK].now())
+    rows = await ratings.follow_ups(status, bool_param(request, "overdue"), request.app[CLOCK].now())
     return json_response({"follow_ups": rows})
 
 

@@ -163,7 +163,7 @@ class ValidateBookingForm(_Booking, FormValidationAction):
         if value is None:
             return {"booking_item": None}
         if wants_to_stop(tracker):
-            return stop_form("booking_item", replies.BOOKING_STOPPED, dispatcher)
+            return stop_form("booking_item", replies.BOOKING_STOPPED, dispatcher, tracker)
         snap = await self.knowledge.snapshot()
         if value in snap.items:
             return {"booking_item": value}
@@ -187,7 +187,7 @@ class ValidateBookingForm(_Booking, FormValidationAction):
         if value is None:
             return {"booking_hall": None}
         if wants_to_stop(tracker):
-            return stop_form("booking_hall", replies.BOOKING_STOPPED, dispatcher)
+            return stop_form("booking_hall", replies.BOOKING_STOPPED, dispatcher, tracker)
         snap = await self.knowledge.snapshot()
         item = tracker.get_slot("booking_item")
         halls = self.halls_of(snap, item)
@@ -208,7 +208,7 @@ class ValidateBookingForm(_Booking, FormValidationAction):
         if value is None:
             return {"booking_day": None}
         if wants_to_stop(tracker):
-            return stop_form("booking_day", replies.BOOKING_STOPPED, dispatcher)
+            return stop_form("booking_day", replies.BOOKING_STOPPED, dispatcher, tracker)
         options = self._options(tracker)
         if value in options:
             return {"booking_day": value, "booking_options": None}
@@ -228,7 +228,7 @@ class ValidateBookingForm(_Booking, FormValidationAction):
         if value is None:
             return {"booking_slot": None}
         if wants_to_stop(tracker):
-            return stop_form("booking_slot", replies.BOOKING_STOPPED, dispatcher)
+            return stop_form("booking_slot", replies.BOOKING_STOPPED, dispatcher, tracker)
         options = self._options(tracker)
         if value in options:
             return {"booking_slot": value, "booking_options": None}
@@ -258,7 +258,7 @@ class ValidateBookingForm(_Booking, FormValidationAction):
         if answer is True:
             return {"booking_confirmed": "yes"}
         if answer is False or wants_to_stop(tracker):
-            return stop_form("booking_confirmed", replies.BOOKING_STOPPED, dispatcher)
+            return stop_form("booking_confirmed", replies.BOOKING_STOPPED, dispatcher, tracker)
         dispatcher.utter_message(text=replies.CONFIRM_NOT_UNDERSTOOD)
         return {"booking_confirmed": None}
 
@@ -368,7 +368,7 @@ class ValidateCancelForm(_Booking, FormValidationAction):
         if value in options:
             return {"cancel_choice": value}
         if wants_to_stop(tracker):
-            return stop_form("cancel_choice", replies.CANCEL_KEPT, dispatcher)
+            return stop_form("cancel_choice", replies.CANCEL_KEPT, dispatcher, tracker)
         snap = await self.knowledge.snapshot()
         rows = {a.id: a for a in await booking.Appointment.filter(id__in=[int(o) for o in options])}
         names = [f"{snap.items.get(rows[int(o)].item_code, {}).get('name', '')}{day_text(rows[int(o)].day)}"
@@ -388,7 +388,7 @@ class ValidateCancelForm(_Booking, FormValidationAction):
         if answer is True:
             return {"cancel_confirmed": "yes"}
         if answer is False or wants_to_stop(tracker):
-            return stop_form("cancel_confirmed", replies.CANCEL_KEPT, dispatcher)
+            return stop_form("cancel_confirmed", replies.CANCEL_KEPT, dispatcher, tracker)
         dispatcher.utter_message(text=replies.CONFIRM_NOT_UNDERSTOOD)
         return {"cancel_confirmed": None}
 

@@ -49,9 +49,16 @@ def clear(tracker: Tracker, *names: str) -> list[dict[str, Any]]:
     return slot_changes(tracker, **{n: None for n in names})
 
 
-def stop_form(slot: str, reply: str, dispatcher) -> dict[str, Any]:
-    """From a validator: end the form now (requested_slot None); the submit action sees nothing confirmed."""
-    dispatcher.utter_message(text=reply)
+def stop_form(slot: str, reply: str, dispatcher, tracker: Tracker) -> dict[str, Any]:
+    """From a validator: end the form now (requested_slot None); the submit action sees nothing confirmed.
+    Asking for a person in the middle of a form ends it and hands the conversation over."""
+    if intent_of(tracker) == "request_human":
+        from bot import replies
+
+        dispatcher.utter_message(text=replies.HANDOFF)
+        dispatcher.utter_message(json_message={"event": "handoff_requested", "reason": "asked"})
+    else:
+        dispatcher.utter_message(text=reply)
     return {slot: None, "requested_slot": None}
 
 

@@ -71,7 +71,7 @@ class ValidateProgressForm(_Progress, FormValidationAction):
         if NUMBER.fullmatch(value or ""):
             return {"progress_number": value.upper()}
         if wants_to_stop(tracker):
-            return stop_form("progress_number", replies.PROGRESS_STOPPED, dispatcher)
+            return stop_form("progress_number", replies.PROGRESS_STOPPED, dispatcher, tracker)
         number = number_in(value, tracker.latest_message.get("entities") or [])
         if number is None:
             dispatcher.utter_message(text=replies.PROGRESS_NUMBER_INVALID)
@@ -81,7 +81,7 @@ class ValidateProgressForm(_Progress, FormValidationAction):
         if value is None:
             return {"progress_id4": None}
         if wants_to_stop(tracker):
-            return stop_form("progress_id4", replies.PROGRESS_STOPPED, dispatcher)
+            return stop_form("progress_id4", replies.PROGRESS_STOPPED, dispatcher, tracker)
         m = LAST4.search(value.replace(" ", ""))
         if m is None:
             dispatcher.utter_message(text=replies.PROGRESS_ID4_INVALID)

@@ -13,6 +13,7 @@ never edit the outputs by hand.
 """
 from __future__ import annotations
 
+import argparse
 import random
 import re
 import sys
@@ -171,8 +172,9 @@ def _yaml_text(value: str) -> str:
     return yaml.safe_dump(value, allow_unicode=True, default_style='"', width=10_000).strip()
 
 
-def generate(root: Path = ROOT) -> dict[str, int]:
-    intents_dir = root / "intents"
+def generate(root: Path = ROOT, intents_dir: Path | None = None) -> dict[str, int]:
+    """`intents_dir` (default root/intents) may be a copy of the project's, as a curators' retrain uses."""
+    intents_dir = intents_dir or root / "intents"
     catalogue = load_catalogue(root / "knowledge" / "data")
     (intents_dir / "generated" / "jieba").mkdir(parents=True, exist_ok=True)
     (intents_dir / "data" / "generated").mkdir(parents=True, exist_ok=True)
@@ -224,9 +226,12 @@ def generate(root: Path = ROOT) -> dict[str, int]:
     return {"intents": len(examples), "examples": sum(map(len, examples.values())), "faq": len(faq), "items": len(forms)}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.nlu_generate", description=__doc__.splitlines()[0])
+    parser.add_argument("--intents", type=Path, default=None, help="the Rasa project directory (default: intents/)")
+    args = parser.parse_args(argv)
     try:
-        counts = generate()
+        counts = generate(intents_dir=args.intents)
     except CatalogueInvalid as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

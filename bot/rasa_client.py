@@ -11,6 +11,11 @@ import aiohttp
 import structlog
 
 log = structlog.get_logger(__name__)
+# Set (in Redis, so every app worker sees it) while a model is being put into service. Rasa answers
+# nothing while it loads a model; a request that runs out of its budget then keeps waiting, up to
+# LOADING_GRACE more seconds, instead of failing or being sent twice.
+MODEL_LOADING_KEY = "govhall:model-deploy"
+LOADING_GRACE = 120.0
 
 
 class RasaUnavailable(Exception):
@@ -24,12 +29,45 @@ class RasaClient:
     always goes to the same one (by a hash of its sender id), so each process keeps its own trackers
     in memory and the processes together use every core."""
 
-    def __init__(self, base_url: str, session: aiohttp.ClientSession, budget: float = 10.0, retry_delay: float = 0.25):
+    def __init__(self, base_url: str, session: aiohttp.ClientSession, budget: float = 10.0, retry_delay: float = 0.25,
+                 redis: Any = None):
         self.base_urls = [u.strip().rstrip("/") for u in base_url.split(",") if u.strip()]
         self.base_url = self.base_urls[0]
         self.session = session
         self.budget = budget
         self.retry_delay = retry_delay
+        self.redis = redis  # where a deploy announces itself (MODEL_LOADING_KEY); None: never extend a budget
+
+    async def model_loading(self) -> bool:
+        if self.redis is None:
+            return False
+        try:
+            return bool(await self.redis.exists(MODEL_LOADING_KEY))
+        except Exception:  # noqa: BLE001 — without Redis, behave as if no deploy were running
+            return False
+
+    async def _request(self, url: str, payload: Any) -> tuple[int, Any]:
+        async with self.session.post(url, json=payload) as resp:
+            return resp.status, (await resp.json() if resp.status == 200 else (await resp.text())[:200])
+
+    async def _within(self, url: str, payload: Any, remaining: float) -> tuple[int, Any]:
+        """One request, given `remaining` seconds, and more while a model is loading (the same request:
+        Rasa has it queued, so sending it again would answer the citizen twice)."""
+        request = asyncio.ensure_future(self._request(url, payload))
+        hard_deadline = time.monotonic() + remaining + LOADING_GRACE
+        wait = remaining
+        try:
+            while True:
+                done, _ = await asyncio.wait({request}, timeout=max(wait, 0.0))
+                if done:
+                    return request.result()
+                if time.monotonic() >= hard_deadline or not await self.model_loading():
+                    raise asyncio.TimeoutError()
+                log.info("rasa_waiting_for_model_load", url=url)
+                wait = min(1.0, hard_deadline - time.monotonic())
+        finally:
+            if not request.done():
+                request.cancel()
 
     def url_for(self, sender: str) -> str:
         return self.base_urls[zlib.crc32(sender.encode()) % len(self.base_urls)]
@@ -42,13 +80,12 @@ class RasaClient:
             if remaining <= 0:
                 raise RasaUnavailable(last_error)
             try:
-                async with self.session.post(f"{base or self.base_url}{path}", json=payload,
-                                             timeout=aiohttp.ClientTimeout(total=remaining)) as resp:
-                    if resp.status == 200:
-                        return await resp.json()
-                    last_error = f"HTTP {resp.status}: {(await resp.text())[:200]}"
-                    if resp.status not in (502, 503, 504):
-                        raise RasaUnavailable(last_error)
+                status, body = await self._within(f"{base or self.base_url}{path}", payload, remaining)
+                if status == 200:
+                    return body
+                last_error = f"HTTP {status}: {body}"
+                if status not in (502, 503, 504):
+                    raise RasaUnavailable(last_error)
             except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
             log.warning("rasa_retry", path=path, error=last_error)

@@ -1,7 +1,11 @@
-"""Writes Rasa's endpoints.yml for this configuration: actions hosted by the app, and the tracker and
-lock stores in Redis when REDIS_URL is set (else Rasa's in-memory defaults)."""
+"""Writes Rasa's endpoints.yml for this configuration: actions hosted by the app; the tracker store in
+Redis when REDIS_URL is set, so conversations keep their state when a curator deploys a new model (Rasa's
+`PUT /model` builds a fresh agent, and with it a fresh in-memory tracker store) or Rasa restarts; the lock
+store in Redis only when one Rasa runs several Sanic workers (SANIC_WORKERS > 1): Rasa's Redis lock store
+polls, which costs hundreds of milliseconds a message, and the app already holds a per-citizen lock."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
@@ -11,7 +15,7 @@ import yaml
 from miniprogram_api.config import ConfigError, Settings
 
 
-def endpoints(settings: Settings) -> dict:
+def endpoints(settings: Settings, sanic_workers: int = 1) -> dict:
     config: dict = {"action_endpoint": {"url": f"http://127.0.0.1:{settings.app_port}/rasa/actions"}}
     if settings.redis_url:
         url = urlparse(settings.redis_url)
@@ -19,7 +23,8 @@ def endpoints(settings: Settings) -> dict:
         if url.password:
             redis["password"] = url.password
         config["tracker_store"] = {"type": "redis", "key_prefix": "govhall_tracker", **redis}
-        config["lock_store"] = {"type": "redis", "key_prefix": "govhall_lock", **redis}
+        if sanic_workers > 1:
+            config["lock_store"] = {"type": "redis", "key_prefix": "govhall_lock", **redis}
     return config
 
 
@@ -31,7 +36,8 @@ def main(argv: list[str]) -> int:
         return 2
     out = Path(argv[0])
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(yaml.safe_dump(endpoints(settings), sort_keys=True), encoding="utf-8")
+    workers = os.environ.get("SANIC_WORKERS", "1").strip()
+    out.write_text(yaml.safe_dump(endpoints(settings, int(workers) if workers.isdigit() else 1), sort_keys=True), encoding="utf-8")
     return 0
 
 

@@ -10,21 +10,23 @@ from knowledge.service import KnowledgeService
 from miniprogram_api.config import Settings
 from miniprogram_api.db import close_db, init_db
 from miniprogram_api.errors import error_middleware
-from miniprogram_api.keys import (CLOCK, CONVERSATIONS, DELIVERY, HANDOFF, HTTP, KNOWLEDGE, NOTIFIER, OFFICIAL, RASA,
-                                  REDIS, SETTINGS, WXA)
+from miniprogram_api.keys import (CLOCK, CONVERSATIONS, DELIVERY, DEPLOYMENT, HANDOFF, HTTP, KNOWLEDGE, NOTIFIER,
+                                  OFFICIAL, RASA, REDIS, SETTINGS, TRAINING, WXA)
 from miniprogram_api.redis_client import make_redis
 from bot import action_server
 from bot.conversation import ConversationService
+from bot.deployment import DeploymentService
 from bot.delivery import Delivery
 from bot.handoff import HandoffService, HandoffSettings
 from bot.rasa_client import RasaClient
+from bot.training import TrainingService
 from bot.wechat import customer_service
 from bot.wechat import routes as wechat_routes
 from bot.wechat.api import WeChatApi
 from miniprogram_api import housekeeping, openapi
 from miniprogram_api.clock import Clock
-from miniprogram_api.routes import (applications, appointments, auth, chat, console, curation, health, knowledge, nlu,
-                                    ratings)
+from miniprogram_api.routes import (applications, appointments, auth, chat, console, curation, curation_models, health,
+                                    knowledge, nlu, ratings)
 from miniprogram_api.services import ratings as rating_service
 from miniprogram_api.services.notify import Notifier
 
@@ -50,6 +52,7 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
     app.add_routes(applications.routes)
     app.add_routes(ratings.routes)
     app.add_routes(curation.routes)
+    app.add_routes(curation_models.routes)
     action_server.setup(app, app[KNOWLEDGE], app[CLOCK])
 
     async def lifecycle(app: web.Application):
@@ -57,7 +60,7 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
             await init_db(settings.database_url)
         app[REDIS] = make_redis(settings.redis_url)
         app[HTTP] = aiohttp.ClientSession()
-        app[RASA] = RasaClient(settings.rasa_url, app[HTTP], budget=settings.rasa_timeout)
+        app[RASA] = RasaClient(settings.rasa_url, app[HTTP], budget=settings.rasa_timeout, redis=app[REDIS])
         app[WXA] = WeChatApi(settings.wechat_api_base, settings.wxa_app_id, settings.wxa_app_secret, app[HTTP], app[REDIS])
         app[OFFICIAL] = WeChatApi(settings.wechat_api_base, settings.wechat_app_id, settings.wechat_app_secret,
                                   app[HTTP], app[REDIS])
@@ -73,11 +76,14 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
         app[HANDOFF] = HandoffService(app[DELIVERY], knowledge, clock, HandoffSettings(
             settings.agent_hours, settings.agent_idle_minutes, settings.agent_claim_minutes), rate=rate_handoff)
         app[CONVERSATIONS] = ConversationService(app[RASA], app[REDIS], app[HANDOFF])
+        app[TRAINING] = TrainingService(settings, app[RASA])
+        app[DEPLOYMENT] = DeploymentService(settings, app[RASA], app[REDIS])
         chores = asyncio.create_task(housekeeping.loop(app)) if housekeeping_loop else None
         yield
         if chores:
             chores.cancel()
             await asyncio.gather(chores, return_exceptions=True)
+        await app[TRAINING].close()
         await app[HTTP].close()
         await app[REDIS].aclose()
         if manage_db:

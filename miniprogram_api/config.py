@@ -59,6 +59,19 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
+def _fraction(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a fraction such as 0.02") from None
+    if not 0 <= value <= 1:
+        raise ConfigError(f"{name}={raw!r}: must be between 0 and 1")
+    return value
+
+
 def _hours(env: dict[str, str], name: str) -> str:
     raw = env.get(name, "").strip()
     if raw.lower() == "24x7":
@@ -137,6 +150,12 @@ class Settings:
     app_workers: int = 1
     kb_path: Path = field(default=PROJECT_ROOT / "knowledge" / "data")
     faq_export_path: Path = field(default=PROJECT_ROOT / "intents" / "templates" / "faq.yml")
+    # Model life cycle (issue 7): where trained models are kept, what a retrain uses, the deploy gate.
+    model_dir: Path = field(default=PROJECT_ROOT / "intents" / "models" / "versions")
+    train_config: Path = field(default=PROJECT_ROOT / "intents" / "config.yml")
+    eval_test_set: Path = field(default=PROJECT_ROOT / "bench" / "data" / "nlu_test.yml")
+    curation_max_drop: float = 0.02  # deploying is refused when intent accuracy falls by more than this
+    curation_keep_models: int = 5
     # Subscribe-message template ids by kind (each mini-program registers its own templates).
     wxa_templates: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
 
@@ -168,4 +187,9 @@ class Settings:
             log_level=_choice(env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             kb_path=Path(env.get("GOVHALL_KB_PATH", "").strip() or PROJECT_ROOT / "knowledge" / "data"),
             faq_export_path=Path(env.get("FAQ_EXPORT_PATH", "").strip() or PROJECT_ROOT / "intents" / "templates" / "faq.yml"),
+            model_dir=Path(env.get("MODEL_DIR", "").strip() or PROJECT_ROOT / "intents" / "models" / "versions"),
+            train_config=Path(env.get("CURATION_TRAIN_CONFIG", "").strip() or PROJECT_ROOT / "intents" / "config.yml"),
+            eval_test_set=Path(env.get("CURATION_TEST_SET", "").strip() or PROJECT_ROOT / "bench" / "data" / "nlu_test.yml"),
+            curation_max_drop=_fraction(env, "CURATION_MAX_DROP", 0.02),
+            curation_keep_models=_count(env, "CURATION_KEEP_MODELS", 5, 2, 100),
         )

@@ -6,9 +6,11 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from bot.conversation import ConversationService
+from bot.deployment import DeploymentService
 from bot.delivery import Delivery
 from bot.handoff import HandoffService
 from bot.rasa_client import RasaClient
+from bot.training import TrainingService
 from knowledge.service import KnowledgeService
 from miniprogram_api.clock import Clock
 from miniprogram_api.config import Settings
@@ -33,5 +35,7 @@ CLOCK = web.AppKey("clock", Clock)
 NOTIFIER = web.AppKey("notifier", Notifier)
 WECHAT = web.AppKey("wechat", WeChatChannel)  # the official-account channel
 WECHAT_ENVELOPE = web.AppKey("wechat_envelope", Envelope)  # its signatures, AES and XML
+TRAINING = web.AppKey("training", TrainingService)  # curators' retrain in the background
+DEPLOYMENT = web.AppKey("deployment", DeploymentService)  # models into service and back
 STAFF = web.RequestKey("staff", StaffAccount)
 CITIZEN = web.RequestKey("citizen", Citizen)

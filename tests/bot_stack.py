@@ -70,6 +70,9 @@ async def start_bot_stack(database_url: str, log_dir: Path, redis_url: str | Non
            "RASA_URL": ",".join(f"http://127.0.0.1:{p}" for p in rasa_ports), "RASA_TELEMETRY_ENABLED": "false",
            # Exports from a test app (schemathesis edits FAQs) never overwrite the project's file.
            "FAQ_EXPORT_PATH": str(log_dir / "faq.yml"),
+           # Models a test trains or deploys stay in the test's directory, and the project's deployed-model
+           # pointer never decides what a test's Rasa serves.
+           "MODEL_DIR": str(log_dir / "models"),
            **(extra_env or {})}
     env.pop("REDIS_URL", None)
     if redis_url:
@@ -99,3 +102,11 @@ async def start_bot_stack(database_url: str, log_dir: Path, redis_url: str | Non
         stack.stop()
         raise
     return stack
+
+
+def add_staff(stack: BotStack, name: str, role: str) -> dict[str, str]:
+    """A staff account in the stack's database; returns its Authorization header."""
+    env = {**os.environ, "DATABASE_URL": stack.database_url}
+    out = subprocess.run([sys.executable, "-m", "miniprogram_api.cli", "staff", "add", name, "--role", role],
+                         env=env, cwd=ROOT, check=True, capture_output=True, text=True, timeout=120)
+    return {"Authorization": "Bearer " + out.stdout.strip().splitlines()[-1]}

@@ -3,22 +3,16 @@ in the console API of the same running app: trigger → queue → claim → agen
 citizen's reply reaches the agent → close → rating asked → the bot answers again."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 
 import aiohttp
 import pytest
 
-from tests.bot_stack import ROOT
+from tests.bot_stack import add_staff
 
 
 def add_agent(stack, name: str) -> dict[str, str]:
-    env = {**os.environ, "DATABASE_URL": stack.database_url}
-    out = subprocess.run([sys.executable, "-m", "miniprogram_api.cli", "staff", "add", name, "--role", "agent"],
-                         env=env, cwd=ROOT, check=True, capture_output=True, text=True, timeout=120)
-    return {"Authorization": "Bearer " + out.stdout.strip().splitlines()[-1]}
+    return add_staff(stack, name, "agent")
 
 
 class Chat:

@@ -1,0 +1,120 @@
+"""The trained models kept on disk (MODEL_DIR) and which one Rasa serves.
+
+Rasa names the model it serves by its model id (GET /status); a model Rasa was started with that no
+retrain produced (intents/models/current.tar.gz from scripts/train.sh) is registered on first sight as
+the "baseline", copied into MODEL_DIR so it can be rolled back to even after the project retrains."""
+from __future__ import annotations
+
+import shutil
+import tarfile
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import structlog
+from tortoise.exceptions import IntegrityError
+
+from bot.models import ModelDeployment, ModelVersion
+from bot.rasa_client import RasaClient
+
+log = structlog.get_logger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT_MODELS = ROOT / "intents" / "models"
+POINTER = "serving"  # MODEL_DIR/serving names the deployed model file; scripts/rasa_serve.sh starts with it
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def model_id_of(path: Path) -> str | None:
+    """The Rasa model id written in a model archive's metadata."""
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            member = tar.extractfile("metadata.json")
+            return json.load(member).get("model_id") if member else None
+    except (OSError, tarfile.TarError, KeyError, ValueError):
+        return None
+
+
+async def rasa_status(rasa: RasaClient, base_url: str) -> dict[str, Any] | None:
+    try:
+        async with rasa.session.get(f"{base_url}/status", timeout=aiohttp.ClientTimeout(total=5)) as resp:
+            return await resp.json() if resp.status == 200 else None
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        return None
+
+
+async def register(path: Path, source: str, rasa_model_id: str | None = None) -> ModelVersion:
+    rasa_model_id = rasa_model_id or model_id_of(path)
+    if rasa_model_id:
+        known = await ModelVersion.get_or_none(rasa_model_id=rasa_model_id)
+        if known:
+            return known
+    try:
+        return await ModelVersion.create(name=path.name, path=str(path), rasa_model_id=rasa_model_id, source=source,
+                                         files_present=path.exists())
+    except IntegrityError:  # registered meanwhile by another request or worker
+        return await ModelVersion.get(rasa_model_id=rasa_model_id) if rasa_model_id else await ModelVersion.get(name=path.name)
+
+
+async def serving(rasa: RasaClient, model_dir: Path) -> ModelVersion | None:
+    """The model the first Rasa process serves (all serve the same one outside a deploy), or None when
+    Rasa does not answer."""
+    status = await rasa_status(rasa, rasa.base_urls[0])
+    if not status or not status.get("model_id"):
+        return None
+    known = await ModelVersion.get_or_none(rasa_model_id=status["model_id"])
+    if known:
+        return known
+    file_name = Path(status.get("model_file") or "").name
+    for candidate in (model_dir / file_name, PROJECT_MODELS / file_name):
+        if file_name and candidate.is_file() and model_id_of(candidate) == status["model_id"]:
+            model_dir.mkdir(parents=True, exist_ok=True)
+            kept = model_dir / f"baseline-{status['model_id'][:12]}.tar.gz"
+            if not kept.exists():
+                shutil.copyfile(candidate, kept)
+            return await register(kept, "baseline", status["model_id"])
+    log.warning("serving_model_file_not_found", model_file=file_name)
+    return await register(model_dir / (file_name or status["model_id"]), "baseline", status["model_id"])
+
+
+async def served_before(model: ModelVersion) -> bool:
+    return model.source == "baseline" or await ModelDeployment.exists(model_id=model.id, status="succeeded")
+
+
+async def view(model: ModelVersion, serving_id: int | None) -> dict[str, Any]:
+    last = await ModelDeployment.filter(model_id=model.id, status="succeeded").order_by("-finished_at").first()
+    evaluation = model.evaluation or {}
+    return {"id": model.id, "name": model.name, "source": model.source,
+            "created_at": model.created_at.isoformat() if model.created_at else None,
+            "intent_accuracy": model.intent_accuracy, "n_tests": evaluation.get("n"),
+            "evaluated_at": model.evaluated_at.isoformat() if model.evaluated_at else None,
+            "files_present": model.files_present and Path(model.path).is_file(),
+            "serving": model.id == serving_id, "served_before": last is not None or model.source == "baseline",
+            "last_deployed_at": last.finished_at.isoformat() if last and last.finished_at else None}
+
+
+def write_pointer(model_dir: Path, model_path: Path) -> None:
+    model_dir.mkdir(parents=True, exist_ok=True)
+    tmp = model_dir / f".{POINTER}.tmp"
+    tmp.write_text(str(model_path.resolve()) + "\n", encoding="utf-8")
+    tmp.replace(model_dir / POINTER)
+
+
+async def prune(model_dir: Path, keep: int, serving_id: int | None) -> list[str]:
+    """Deletes the files of trained models beyond the newest `keep`, never the serving one; returns their names."""
+    removed = []
+    trained = await ModelVersion.filter(source="trained", files_present=True).order_by("-created_at", "-id")
+    for model in trained[keep:]:
+        if model.id == serving_id:
+            continue
+        Path(model.path).unlink(missing_ok=True)
+        model.files_present = False
+        await model.save(update_fields=["files_present"])
+        removed.append(model.name)
+    if removed:
+        log.info("models_pruned", removed=removed, keep=keep)
+    return removed

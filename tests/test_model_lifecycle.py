@@ -1,0 +1,165 @@
+"""The model's life cycle through the real app and a real Rasa server: a curator retrains (in the
+background, one run at a time, with progress and a log), the new model is evaluated on the held-out test
+set next to the one in service, the deploy gate refuses an accuracy drop unless an admin overrides, a
+citizen's message sent while Rasa loads the new model is still answered, and a roll-back restores the
+baseline in one step.
+
+The retrain uses tests/data/tiny_config.yml (one epoch per classifier): a real model that trains in under
+a minute and is clearly worse than the project's, which is what the gate is for."""
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.conversation import UNAVAILABLE_REPLY
+from tests.bot_stack import MODEL, ROOT, add_staff, start_bot_stack
+from tests.conftest import REDIS_URL, _create_pg_database, _drop_pg_database
+
+TRAIN_TIMEOUT = 900
+
+
+@pytest.fixture(scope="module")
+async def stack(tmp_path_factory):
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run scripts/train.sh (make test does)")
+    import redis.asyncio as aioredis
+
+    async with aioredis.from_url(REDIS_URL) as r:
+        await r.flushdb()
+    name, url = await _create_pg_database()
+    # Trackers in Redis, as in production: a deploy builds a new Rasa agent, and conversations keep their state.
+    stack = await start_bot_stack(url, tmp_path_factory.mktemp("lifecycle"), redis_url=REDIS_URL, extra_env={
+        "CURATION_TRAIN_CONFIG": str(ROOT / "tests" / "data" / "tiny_config.yml"), "CURATION_MAX_DROP": "0.02"})
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        await _drop_pg_database(name)
+
+
+async def _json(resp: aiohttp.ClientResponse) -> dict:
+    return await resp.json()
+
+
+async def _rasa_model_id(http: aiohttp.ClientSession, stack) -> str:
+    async with http.get(f"{stack.rasa_url}/status") as r:
+        return (await r.json())["model_id"]
+
+
+async def test_retrain_evaluate_deploy_and_roll_back(stack):
+    curator = {"Authorization": f"Bearer {stack.staff_token}"}
+    admin = add_staff(stack, f"管理员{uuid.uuid4().hex[:4]}", "admin")
+    base = f"{stack.app_url}/admin/curation"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/models", headers=curator) as r:
+            listing = await _json(r)
+        baseline = listing["serving"]
+        assert baseline["source"] == "baseline" and baseline["serving"] and baseline["files_present"]
+        assert baseline["id"] in [m["id"] for m in listing["models"]]
+
+        async with http.post(f"{base}/train", headers=curator) as r:
+            assert r.status == 202, await r.text()
+            run = (await _json(r))["run"]
+        assert run["status"] == "running"
+        async with http.post(f"{base}/train", headers=curator) as r:
+            body = await _json(r)
+            assert r.status == 409 and body["error"]["code"] == "training_running", body
+
+        seen_progress, deadline = set(), time.monotonic() + TRAIN_TIMEOUT
+        while True:
+            async with http.get(f"{base}/runs/{run['id']}", headers=curator) as r:
+                detail = await _json(r)
+            run = detail["run"]
+            seen_progress.add((run["stage"], run["progress"]))
+            if run["status"] != "running":
+                break
+            assert time.monotonic() < deadline, detail
+            await asyncio.sleep(1)
+        assert run["status"] == "succeeded", detail["log"][-3000:]
+        assert run["stage"] == "done" and run["progress"] == 1.0 and run["model_id"]
+        assert "Finished training component 'DIETClassifier'" in detail["log"]
+        assert "intent accuracy" in detail["log"]
+        assert {stage for stage, _ in seen_progress} >= {"train", "done"}
+        assert any(0 < p < 1 for _, p in seen_progress)
+
+        async with http.get(f"{base}/models/{run['model_id']}/evaluation", headers=curator) as r:
+            evaluation = await _json(r)
+        assert evaluation["against"]["id"] == baseline["id"]
+        assert evaluation["serving_accuracy"] > 0.9  # the project's model, on the held-out set
+        assert evaluation["intent_accuracy"] < evaluation["serving_accuracy"] - 0.02
+        assert not evaluation["deployable"]
+        intents = {row["intent"] for row in evaluation["per_intent"]}
+        assert {"ask_materials", "faq/opening_hours"} <= intents
+        assert evaluation["model"]["n_tests"] >= 200
+
+        new_id = run["model_id"]
+        async with http.post(f"{base}/models/{new_id}/deploy", json={}, headers=curator) as r:
+            body = await _json(r)
+            assert r.status == 409 and body["error"]["code"] == "accuracy_drop", body
+        async with http.post(f"{base}/models/{new_id}/deploy", json={"override": True}, headers=curator) as r:
+            assert r.status == 403, await r.text()
+        before = await _rasa_model_id(http, stack)
+
+        async with http.post(f"{stack.app_url}/api/v1/auth/dev-login", json={"openid": f"deploy-{uuid.uuid4().hex[:8]}"}) as r:
+            citizen = {"Authorization": "Bearer " + (await _json(r))["token"]}
+
+        async def ask(text: str) -> list[str]:
+            async with http.post(f"{stack.app_url}/api/v1/chat/messages", json={"text": text}, headers=citizen) as r:
+                assert r.status == 200
+                return [m["text"] for m in (await _json(r))["messages"] if m["role"] == "bot"]
+
+        baseline_answer = await ask("大厅几点上班")
+        assert baseline_answer and UNAVAILABLE_REPLY not in baseline_answer
+
+        async def deploy():
+            async with http.post(f"{base}/models/{new_id}/deploy", json={"override": True}, headers=admin) as r:
+                return r.status, await _json(r)
+
+        async def ask_during_deploy():
+            await asyncio.sleep(0.3)  # the PUT /model is under way: Rasa is loading
+            async with http.post(f"{stack.app_url}/api/v1/chat/messages", json={"text": "大厅几点上班"},
+                                 headers=citizen) as r:
+                return r.status, await _json(r)
+
+        (status, deployed), (chat_status, chat) = await asyncio.gather(deploy(), ask_during_deploy())
+        assert status == 200, deployed
+        assert deployed["deployment"]["override"] and deployed["deployment"]["status"] == "succeeded"
+        assert chat_status == 200, chat
+        bot_replies = [m["text"] for m in chat["messages"] if m["role"] == "bot"]
+        assert bot_replies and UNAVAILABLE_REPLY not in bot_replies
+        after = await _rasa_model_id(http, stack)
+        assert after != before
+        async with http.get(f"{base}/models", headers=curator) as r:
+            assert (await _json(r))["serving"]["id"] == new_id
+        pointer = stack.log_dir / "models" / "serving"
+        assert Path(pointer.read_text().strip()).name == deployed["model"]["name"]
+
+        async with http.post(f"{base}/models/{baseline['id']}/rollback", json={}, headers=curator) as r:
+            rolled = await _json(r)
+            assert r.status == 200, rolled
+        assert await _rasa_model_id(http, stack) == before
+        assert await ask("大厅几点上班") == baseline_answer
+
+        async with http.get(f"{base}/deployments", headers=curator) as r:
+            history = (await _json(r))["deployments"]
+        assert [(d["action"], d["status"], d["model_id"]) for d in history[:2]] == [
+            ("rollback", "succeeded", baseline["id"]), ("deploy", "succeeded", new_id)]
+        assert history[1]["override"] and history[1]["duration_s"] is not None
+
+
+async def test_deploying_the_serving_model_or_an_unknown_one_is_refused(stack):
+    curator = {"Authorization": f"Bearer {stack.staff_token}"}
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{stack.app_url}/admin/curation/models", headers=curator) as r:
+            models = (await r.json())["models"]
+        async with http.post(f"{stack.app_url}/admin/curation/models/999999/rollback", json={}, headers=curator) as r:
+            assert r.status == 404
+        serving = next(m for m in models if m["serving"])
+        async with http.post(f"{stack.app_url}/admin/curation/models/{serving['id']}/deploy", json={}, headers=curator) as r:
+            body = await r.json()
+            assert r.status == 409 and body["error"]["code"] == "already_serving", body

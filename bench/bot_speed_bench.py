@@ -1,7 +1,10 @@
 """Speed of the bot path: messages through the conversation service to the real Rasa server and the
 actions (hosted by the app), with transcripts written to PostgreSQL and the per-user lock in Redis.
 
-    .venv/bin/python bench/bot_speed_bench.py [--messages 300]
+    .venv/bin/python bench/bot_speed_bench.py [--messages 1000] [--per-citizen 5]
+
+Each simulated citizen asks about `--per-citizen` questions (their messages spread over the run), as
+citizens do; Rasa's work per message grows with the length of the conversation.
 
 Prints p50/p95/p99 latency and messages per second at concurrency 1, 10 and 50.
 Target (issue 3): p95 <= 150 ms at concurrency 10.
@@ -14,6 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import aiohttp
@@ -29,11 +33,14 @@ from miniprogram_api.redis_client import make_redis  # noqa: E402
 REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
-async def level(service: ConversationService, sentences: list[str], concurrency: int, total: int) -> dict:
+async def level(service: ConversationService, sentences: list[str], concurrency: int, total: int,
+                per_citizen: int = 5) -> dict:
     latencies: list[float] = []
+    run_id = uuid.uuid4().hex[:8]  # trackers persist in Redis: every run starts new conversations
     queue: asyncio.Queue = asyncio.Queue()
     for i in range(total):
-        queue.put_nowait((f"bench-{concurrency}-{i % max(concurrency * 4, 1)}", sentences[i % len(sentences)]))
+        citizens = max(total // per_citizen, concurrency * 4)
+        queue.put_nowait((f"bench-{run_id}-{concurrency}-{i % citizens}", sentences[i % len(sentences)]))
 
     async def worker():
         while not queue.empty():
@@ -50,7 +57,7 @@ async def level(service: ConversationService, sentences: list[str], concurrency:
     return {"n": len(latencies), "p50": statistics.median(latencies), "p95": q(0.95), "p99": q(0.99), "rate": len(latencies) / elapsed}
 
 
-async def run(total: int, rasa_workers: int, rasa_processes: int) -> int:
+async def run(total: int, rasa_workers: int, rasa_processes: int, per_citizen: int, levels: list[int]) -> int:
     cases = yaml.safe_load((ROOT / "bench" / "data" / "nlu_test.yml").read_text(encoding="utf-8"))["tests"]
     # One-turn questions: sentences that open a multi-turn dialogue (booking, cancelling, progress, a
     # person, a complaint) would make each simulated citizen's later messages answers to that form.
@@ -58,16 +65,15 @@ async def run(total: int, rasa_workers: int, rasa_processes: int) -> int:
                "request_human", "complain")
     sentences = [c["text"] for c in cases if not c["intent"].startswith(opening)]
     with tempfile.TemporaryDirectory() as tmp:
-        # Several Rasa workers need shared tracker and lock stores: Redis then, else Rasa's in-memory ones.
-        redis_for_rasa = REDIS_URL if rasa_workers > 1 else None
-        async with bot_stack(Path(tmp), redis_for_rasa, {"SANIC_WORKERS": str(rasa_workers)}, rasa_processes) as stack:
+        # As in production (REDIS_URL set): Rasa's trackers in Redis; its lock store too with several workers.
+        async with bot_stack(Path(tmp), REDIS_URL, {"SANIC_WORKERS": str(rasa_workers)}, rasa_processes) as stack:
             await init_db(stack.database_url)
             redis = make_redis(REDIS_URL)
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as http:
                 service = ConversationService(RasaClient(stack.rasa_url, http, budget=30), redis)
                 await level(service, sentences, 5, 50)  # warm-up
-                for concurrency in (1, 10, 50):
-                    r = await level(service, sentences, concurrency, total)
+                for concurrency in levels:
+                    r = await level(service, sentences, concurrency, total, per_citizen)
                     print(f"concurrency {concurrency:>2}: {r['n']} messages  p50 {r['p50']:.0f} ms  p95 {r['p95']:.0f} ms  "
                           f"p99 {r['p99']:.0f} ms  {r['rate']:.1f} msg/s")
             await redis.aclose()
@@ -77,14 +83,17 @@ async def run(total: int, rasa_workers: int, rasa_processes: int) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--levels", default="1,10,50", help="concurrency levels, comma-separated")
+    parser.add_argument("--per-citizen", type=int, default=5, help="messages each simulated citizen sends")
     parser.add_argument("--rasa-workers", type=int, default=1, help="Rasa's SANIC_WORKERS (>1 uses Redis stores)")
     parser.add_argument("--rasa-processes", type=int, default=1,
                         help="separate Rasa servers; each conversation sticks to one (RASA_PROCESSES of make run)")
     args = parser.parse_args()
     configure_logging("WARNING")  # a log line per turn would measure the terminal
     print(f"Rasa workers: {args.rasa_workers}, Rasa processes: {args.rasa_processes}")
-    return asyncio.run(run(args.messages, args.rasa_workers, args.rasa_processes))
+    return asyncio.run(run(args.messages, args.rasa_workers, args.rasa_processes, args.per_citizen,
+                           [int(c) for c in args.levels.split(",")]))
 
 
 if __name__ == "__main__":

@@ -22,9 +22,9 @@ def endpoints(settings: Settings, sanic_workers: int = 1) -> dict:
         redis = {"url": url.hostname, "port": url.port or 6379, "db": int((url.path or "/0").lstrip("/") or 0)}
         if url.password:
             redis["password"] = url.password
-        config["tracker_store"] = {"type": "redis", "key_prefix": "govhall_tracker", **redis}
+        config["tracker_store"] = {"type": "redis", "key_prefix": "govhalltracker", **redis}
         if sanic_workers > 1:
-            config["lock_store"] = {"type": "redis", "key_prefix": "govhall_lock", **redis}
+            config["lock_store"] = {"type": "redis", "key_prefix": "govhalllock", **redis}
     return config
 
 

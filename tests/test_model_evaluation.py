@@ -66,7 +66,7 @@ def test_log_tail_keeps_only_the_last_of_a_run_of_progress_bars(tmp_path):
 def test_trainable_components_counts_pipeline_and_policies():
     from bot.training import INTENTS
 
-    assert trainable_components(INTENTS / "config.yml") == 11
+    assert trainable_components(INTENTS / "config.yml") == 10
 
 
 def test_rasa_keeps_trackers_in_redis_and_locks_there_only_with_several_workers():

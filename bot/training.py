@@ -35,6 +35,7 @@ HEARTBEAT_SECONDS = 5
 STAGES = {"export": (0.0, 0.02), "generate": (0.02, 0.08), "train": (0.08, 0.85), "evaluate": (0.85, 1.0)}
 _FINISHED = re.compile(r"(Finished training|Restored) component '(\w+)'")
 _EPOCHS = re.compile(r"Epochs:\s+(\d+)%")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # Rasa colours its messages
 LOG_TAIL_LINES = 200
 
 
@@ -206,7 +207,7 @@ class TrainingService:
                 *lines, buffer = re.split(rb"[\r\n]", buffer)
                 latest = None
                 for raw in lines:
-                    line = raw.decode("utf-8", "replace").rstrip()
+                    line = _ANSI.sub("", raw.decode("utf-8", "replace")).rstrip()
                     if not line:
                         continue
                     note(line)

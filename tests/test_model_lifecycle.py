@@ -163,3 +163,33 @@ async def test_deploying_the_serving_model_or_an_unknown_one_is_refused(stack):
         async with http.post(f"{stack.app_url}/admin/curation/models/{serving['id']}/deploy", json={}, headers=curator) as r:
             body = await r.json()
             assert r.status == 409 and body["error"]["code"] == "already_serving", body
+
+
+async def test_the_curation_page_shows_the_runs_models_evaluation_and_history(stack):
+    """After the cycle above: the page's model panel in a real headless Chromium, with a screenshot."""
+    from tests.browser import ARTIFACTS, browser_page
+
+    admin = add_staff(stack, f"页面管理员{uuid.uuid4().hex[:4]}", "admin")
+    async with browser_page(height=1000) as page:
+        await page.goto(f"{stack.app_url}/admin/curation?token={admin['Authorization'].split()[1]}")
+        await page.wait_for_selector("#runStatus")
+        assert "成功" in await page.inner_text("#runStatus")
+        assert "Finished training component" in await page.inner_text("#runLog")
+        await page.wait_for_selector("#models tr[data-model]")
+        rows = page.locator("#models tr[data-model]")
+        assert await rows.count() == 2
+        assert "服务中" in await page.inner_text("#models")
+        trained = page.locator("#models tr[data-model]", has_text="govhall-")
+        await trained.locator("text=评估详情").click()
+        await page.wait_for_selector("#evaluation table")
+        evaluation = await page.inner_text("#evaluation")
+        assert "不能直接上线" in evaluation and "ask_materials" in evaluation
+        history = await page.inner_text("#deployments")
+        assert "回滚" in history and "上线（强制）" in history
+        await trained.locator("text=上线").click()
+        await page.wait_for_selector("#modelMsg .error[data-code='accuracy_drop']")
+        assert await page.locator("text=管理员强制上线").count() == 1
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = ARTIFACTS / "curation-models.png"
+        await page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # session (tests/test_auth.py covers it); /admin/curation/train would start a real `rasa train` for minutes
 # (tests/test_model_lifecycle.py covers it); everything else runs against the app alone.
 # The document itself, Rasa's action endpoint, and the staff pages (HTML) with their WebSocket.
-UNDOCUMENTED = {"/api/v1/openapi.json", "/rasa/actions", "/rasa/actions/webhook", "/admin/console", "/admin/console/ws"}
+UNDOCUMENTED = {"/api/v1/openapi.json", "/rasa/actions", "/rasa/actions/webhook", "/admin/console", "/admin/console/ws",
+                "/admin/curation"}
 
 
 def test_every_api_and_admin_route_is_documented():

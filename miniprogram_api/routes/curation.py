@@ -2,6 +2,7 @@
 and the inbox of questions the bot could not answer."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from aiohttp import web
@@ -15,6 +16,7 @@ from miniprogram_api.keys import SETTINGS, STAFF
 from miniprogram_api.openapi import Param, doc
 
 routes = web.RouteTableDef()
+PAGE = Path(__file__).resolve().parent.parent / "static" / "curation.html"
 CURATOR = ("curator",)
 KEY = {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,47}$"}
 
@@ -52,6 +54,12 @@ class HandleBody(BaseModel, extra="forbid"):
 
 def _who(request: web.Request) -> str:
     return request[STAFF].name
+
+
+@routes.get("/admin/curation")
+async def page(request: web.Request) -> web.Response:
+    # The page holds no data; every call it makes carries the curator's token.
+    return web.Response(text=PAGE.read_text(encoding="utf-8"), content_type="text/html")
 
 
 @routes.get("/admin/curation/faq")

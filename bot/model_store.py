@@ -5,10 +5,10 @@ retrain produced (intents/models/current.tar.gz from scripts/train.sh) is regist
 the "baseline", copied into MODEL_DIR so it can be rolled back to even after the project retrains."""
 from __future__ import annotations
 
+import json
 import shutil
 import tarfile
-import json
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from tortoise.exceptions import IntegrityError
 
 from bot.models import ModelDeployment, ModelVersion
 from bot.rasa_client import RasaClient
+from miniprogram_api.clock import TZ
 
 log = structlog.get_logger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +27,8 @@ POINTER = "serving"  # MODEL_DIR/serving names the deployed model file; scripts/
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    # The hall's time zone, as the database session uses: SQLite compares stored datetimes as text.
+    return datetime.now(TZ)
 
 
 def model_id_of(path: Path) -> str | None:

@@ -121,3 +121,43 @@ async def test_a_message_waits_for_a_model_load_instead_of_failing_or_being_sent
         received.clear()
         assert await client.send("citizen-1", "你好") == [{"recipient_id": "x", "text": "您好"}]
         assert len(received) == 1
+
+
+async def test_pruning_keeps_the_newest_trained_models_and_the_serving_one(database_url, tmp_path):
+    from bot import model_store
+    from bot.models import ModelVersion
+
+    models = []
+    for n in range(5):
+        path = tmp_path / f"m{n}.tar.gz"
+        path.write_bytes(b"model")
+        models.append(await ModelVersion.create(name=path.name, path=str(path), source="trained",
+                                                rasa_model_id=f"id{n}"))
+    baseline = tmp_path / "baseline.tar.gz"
+    baseline.write_bytes(b"model")
+    await ModelVersion.create(name=baseline.name, path=str(baseline), source="baseline", rasa_model_id="base")
+    removed = await model_store.prune(tmp_path, keep=2, serving_id=models[0].id)
+    assert sorted(removed) == ["m1.tar.gz", "m2.tar.gz"]
+    assert [(tmp_path / f"m{n}.tar.gz").exists() for n in range(5)] == [True, False, False, True, True]
+    assert baseline.exists()
+    gone = await ModelVersion.get(id=models[1].id)
+    assert not gone.files_present
+    assert not (await model_store.view(gone, None))["files_present"]
+
+
+async def test_a_run_whose_heartbeat_stopped_no_longer_blocks_a_new_one(database_url, tmp_path):
+    from datetime import timedelta
+
+    from bot import model_store
+    from bot.models import TrainingRun
+    from bot.training import LOCK, TrainingService
+
+    stale = await TrainingRun.create(lock=LOCK, heartbeat_at=model_store.now() - timedelta(minutes=10))
+    fresh_settings = Settings(model_dir=tmp_path)
+    service = TrainingService(fresh_settings, rasa=None)  # type: ignore[arg-type]
+    await service._abandon_stale()
+    stale = await TrainingRun.get(id=stale.id)
+    assert stale.lock is None and stale.status == "failed" and "中断" in stale.message
+    running = await TrainingRun.create(lock=LOCK, heartbeat_at=model_store.now())
+    await service._abandon_stale()
+    assert (await TrainingRun.get(id=running.id)).lock == LOCK

@@ -21,16 +21,14 @@ import uuid
 from pathlib import Path
 
 import aiohttp
-import yaml
 
-from stack import ROOT, bot_stack  # noqa: I001
+from stack import BENCH_REDIS_URL, bot_stack, citizen_of, one_turn_sentences  # noqa: I001
 from bot.conversation import ConversationService  # noqa: E402
 from bot.rasa_client import RasaClient  # noqa: E402
 from miniprogram_api.db import close_db, init_db  # noqa: E402
 from miniprogram_api.logging import configure_logging  # noqa: E402
 from miniprogram_api.redis_client import make_redis  # noqa: E402
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
 async def level(service: ConversationService, sentences: list[str], concurrency: int, total: int,
@@ -39,8 +37,8 @@ async def level(service: ConversationService, sentences: list[str], concurrency:
     run_id = uuid.uuid4().hex[:8]  # trackers persist in Redis: every run starts new conversations
     queue: asyncio.Queue = asyncio.Queue()
     for i in range(total):
-        citizens = max(total // per_citizen, concurrency * 4)
-        queue.put_nowait((f"bench-{run_id}-{concurrency}-{i % citizens}", sentences[i % len(sentences)]))
+        queue.put_nowait((f"bench-{run_id}-{concurrency}-{citizen_of(i, total, concurrency, per_citizen)}",
+                          sentences[i % len(sentences)]))
 
     async def worker():
         while not queue.empty():
@@ -58,17 +56,12 @@ async def level(service: ConversationService, sentences: list[str], concurrency:
 
 
 async def run(total: int, rasa_workers: int, rasa_processes: int, per_citizen: int, levels: list[int]) -> int:
-    cases = yaml.safe_load((ROOT / "bench" / "data" / "nlu_test.yml").read_text(encoding="utf-8"))["tests"]
-    # One-turn questions: sentences that open a multi-turn dialogue (booking, cancelling, progress, a
-    # person, a complaint) would make each simulated citizen's later messages answers to that form.
-    opening = ("choose", "affirm", "deny", "book_appointment", "cancel_appointment", "query_progress",
-               "request_human", "complain")
-    sentences = [c["text"] for c in cases if not c["intent"].startswith(opening)]
+    sentences = one_turn_sentences()
     with tempfile.TemporaryDirectory() as tmp:
         # As in production (REDIS_URL set): Rasa's trackers in Redis; its lock store too with several workers.
-        async with bot_stack(Path(tmp), REDIS_URL, {"SANIC_WORKERS": str(rasa_workers)}, rasa_processes) as stack:
+        async with bot_stack(Path(tmp), BENCH_REDIS_URL, {"SANIC_WORKERS": str(rasa_workers)}, rasa_processes) as stack:
             await init_db(stack.database_url)
-            redis = make_redis(REDIS_URL)
+            redis = make_redis(BENCH_REDIS_URL)
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as http:
                 service = ConversationService(RasaClient(stack.rasa_url, http, budget=30), redis)
                 await level(service, sentences, 5, 50)  # warm-up

@@ -12,6 +12,28 @@ from tests.bot_stack import MODEL, start_bot_stack  # noqa: E402
 from tests.conftest import _create_pg_database, _drop_pg_database  # noqa: E402
 
 
+BENCH_REDIS_URL = "redis://127.0.0.1:6379/14"  # the benches' own Redis database (the tests use 15)
+
+# Sentences that open a multi-turn dialogue (booking, cancelling, progress, a person, a complaint) would
+# make a simulated citizen's later messages answers to that form, or hand them to an agent (the bot
+# then stays silent); the speed benches send one-turn questions only.
+OPENING_INTENTS = ("choose", "affirm", "deny", "book_appointment", "cancel_appointment", "query_progress",
+                   "request_human", "complain")
+
+
+def one_turn_sentences() -> list[str]:
+    import yaml
+
+    cases = yaml.safe_load((ROOT / "bench" / "data" / "nlu_test.yml").read_text(encoding="utf-8"))["tests"]
+    return [c["text"] for c in cases if not c["intent"].startswith(OPENING_INTENTS)]
+
+
+def citizen_of(i: int, total: int, concurrency: int, per_citizen: int) -> int:
+    """Message i's simulated citizen: each asks about `per_citizen` questions, spread over the run (Rasa's
+    work per message grows with the conversation), and at least four citizens per concurrent sender."""
+    return i % max(total // per_citizen, concurrency * 4)
+
+
 @asynccontextmanager
 async def bot_stack(log_dir: Path, redis_url: str | None = None, extra_env: dict[str, str] | None = None,
                     rasa_processes: int = 1):

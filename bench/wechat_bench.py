@@ -22,9 +22,8 @@ import time
 from pathlib import Path
 
 import aiohttp
-import yaml
 
-from stack import ROOT, bot_stack  # noqa: I001
+from stack import BENCH_REDIS_URL, bot_stack, citizen_of, one_turn_sentences  # noqa: I001
 from bot.wechat.simulate import Signer, post, text_xml  # noqa: E402
 from tests.fake_wechat import FakeWeChat  # noqa: E402
 
@@ -34,14 +33,14 @@ CS_PATH = "/cgi-bin/message/custom/send"
 
 
 async def level(http: aiohttp.ClientSession, url: str, signer: Signer, sentences: list[str], concurrency: int,
-                total: int, msg_ids) -> dict:
+                total: int, msg_ids, per_citizen: int = 5) -> dict:
     latencies: list[float] = []
     late = errors = 0
     queue: asyncio.Queue = asyncio.Queue()
     run = secrets.token_hex(3)
     for i in range(total):
-        # Four citizens per concurrent sender, so one citizen's messages queue on their lock now and then.
-        queue.put_nowait((f"o-bench-{run}-{concurrency}-{i % (concurrency * 4)}", sentences[i % len(sentences)]))
+        queue.put_nowait((f"o-bench-{run}-{concurrency}-{citizen_of(i, total, concurrency, per_citizen)}",
+                          sentences[i % len(sentences)]))
 
     async def worker():
         nonlocal late, errors
@@ -70,8 +69,7 @@ async def level(http: aiohttp.ClientSession, url: str, signer: Signer, sentences
 
 
 async def run(total: int, aes: bool, budget: float) -> int:
-    cases = yaml.safe_load((ROOT / "bench" / "data" / "nlu_test.yml").read_text(encoding="utf-8"))["tests"]
-    sentences = [c["text"] for c in cases if not c["intent"].startswith(("choose", "affirm", "deny"))]
+    sentences = one_turn_sentences()
     fake = await FakeWeChat(app_secrets={APP_ID: APP_SECRET}).start()
     env = {"WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_APP_SECRET": APP_SECRET, "WECHAT_AES_KEY": AES_KEY,
            "WECHAT_API_BASE": fake.url, "WECHAT_REPLY_BUDGET": str(budget)}
@@ -79,7 +77,7 @@ async def run(total: int, aes: bool, budget: float) -> int:
     msg_ids = itertools.count(int(time.time()) * 1000)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            async with bot_stack(Path(tmp), None, env) as stack:
+            async with bot_stack(Path(tmp), BENCH_REDIS_URL, env) as stack:  # Redis as in production
                 url = stack.app_url + "/wechat"
                 async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as http:
                     await level(http, url, signer, sentences, 5, 30, msg_ids)  # warm-up

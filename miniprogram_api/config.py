@@ -46,30 +46,25 @@ def _urls(env: dict[str, str], name: str, default: str, schemes: tuple[str, ...]
     return ",".join(_url({name: part}, name, default, schemes) for part in raw.split(",") if part.strip())
 
 
-def _float(env: dict[str, str], name: str, default: float) -> float:
+def _number(env: dict[str, str], name: str, default: float, expected: str, valid, rule: str) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r}: expected a number of seconds") from None
-    if value <= 0:
-        raise ConfigError(f"{name}={raw!r}: must be greater than 0")
+        raise ConfigError(f"{name}={raw!r}: expected {expected}") from None
+    if not valid(value):
+        raise ConfigError(f"{name}={raw!r}: {rule}")
     return value
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    return _number(env, name, default, "a number of seconds", lambda v: v > 0, "must be greater than 0")
 
 
 def _fraction(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r}: expected a fraction such as 0.02") from None
-    if not 0 <= value <= 1:
-        raise ConfigError(f"{name}={raw!r}: must be between 0 and 1")
-    return value
+    return _number(env, name, default, "a fraction such as 0.02", lambda v: 0 <= v <= 1, "must be between 0 and 1")
 
 
 def _hours(env: dict[str, str], name: str) -> str:

@@ -32,6 +32,13 @@ def _id(request: web.Request) -> int:
     return int(request.match_info["id"])
 
 
+async def _found(model, request: web.Request, message: str):
+    row = await model.get_or_none(id=_id(request))
+    if row is None:
+        raise ApiError(404, "not_found", message, {"id": request.match_info["id"]})
+    return row
+
+
 async def _serving(request: web.Request) -> ModelVersion | None:
     return await model_store.serving(request.app[RASA], request.app[SETTINGS].model_dir)
 
@@ -56,9 +63,7 @@ async def list_runs(request: web.Request) -> web.Response:
 @doc("一次训练的进度和日志", "模型", response="Object", auth="staff", path={"id": POSITIVE})
 @require_staff(*CURATOR)
 async def get_run(request: web.Request) -> web.Response:
-    run = await TrainingRun.get_or_none(id=_id(request))
-    if run is None:
-        raise ApiError(404, "not_found", "没有这次训练", {"id": request.match_info["id"]})
+    run = await _found(TrainingRun, request, "没有这次训练")
     return json_response({"run": run_view(run), "log": log_tail(run)})
 
 
@@ -77,9 +82,7 @@ async def list_models(request: web.Request) -> web.Response:
 @doc("模型在留出测试集上的准确率，逐意图对比在用模型", "模型", response="Object", auth="staff", path={"id": POSITIVE})
 @require_staff(*CURATOR)
 async def model_evaluation(request: web.Request) -> web.Response:
-    model = await ModelVersion.get_or_none(id=_id(request))
-    if model is None:
-        raise ApiError(404, "not_found", "没有这个模型", {"id": request.match_info["id"]})
+    model = await _found(ModelVersion, request, "没有这个模型")
     serving = await _serving(request)
     against = serving if serving and serving.id != model.id else None
     gate = request.app[DEPLOYMENT].gate(model, against)

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import replies
 from bot.choices import pick
-from bot.dialogue import citizen_of, clear, stop_form, wants_to_stop, yes_or_no
+from bot.dialogue import citizen_of, clear, misunderstood, stop_form, wants_to_stop, yes_or_no
 from bot.understanding import resolve_item
 from bot.when import parse_day, parse_time, part_of_day
 from knowledge.normalize import normalize
@@ -177,8 +177,10 @@ class ValidateBookingForm(_Booking, FormValidationAction):
                 return {"booking_item": None, "booking_options": found.candidates}
             code = found.code
         if code is None or not snap.items[code]["halls"]:
-            dispatcher.utter_message(text=replies.BOOKING_ITEM_UNKNOWN if code is None else
-                                     replies.BOOKING_ONLINE_ONLY.format(item=snap.items[code]["name"]))
+            if code is None:
+                misunderstood(dispatcher, tracker, replies.BOOKING_ITEM_UNKNOWN)
+            else:
+                dispatcher.utter_message(text=replies.BOOKING_ONLINE_ONLY.format(item=snap.items[code]["name"]))
             return {"booking_item": None, "booking_options": None}
         halls = self.halls_of(snap, code)
         return {"booking_item": code, "booking_options": None, **({"booking_hall": halls[0]} if len(halls) == 1 else {})}
@@ -197,7 +199,7 @@ class ValidateBookingForm(_Booking, FormValidationAction):
             idx = pick(value, [snap.halls[h]["name"] for h in halls])
             code = halls[idx] if idx is not None else hall_in_text(snap, value, halls)
         if code is None:
-            dispatcher.utter_message(text=replies.CHOICE_NOT_UNDERSTOOD)
+            misunderstood(dispatcher, tracker, replies.CHOICE_NOT_UNDERSTOOD)
             return {"booking_hall": None}
         if not await self.open_days(snap, item, code):
             dispatcher.utter_message(text=replies.BOOKING_HALL_FULL.format(hall=snap.halls[code]["name"]))
@@ -217,7 +219,7 @@ class ValidateBookingForm(_Booking, FormValidationAction):
             idx = pick(value, [day_text(date.fromisoformat(d)) for d in options])
             day = date.fromisoformat(options[idx]) if idx is not None else None
         if day is None:
-            dispatcher.utter_message(text=replies.CHOICE_NOT_UNDERSTOOD)
+            misunderstood(dispatcher, tracker, replies.CHOICE_NOT_UNDERSTOOD)
             return {"booking_day": None}
         if day.isoformat() not in options:
             dispatcher.utter_message(text=replies.BOOKING_DAY_CLOSED.format(day=day_text(day)))
@@ -247,7 +249,7 @@ class ValidateBookingForm(_Booking, FormValidationAction):
                 chosen = next((s for s, t in zip(ordered, starts)
                                if (part == "am") == (t.hour < 12) and (part != "noon" or 12 <= t.hour < 14)), None)
         if chosen is None:
-            dispatcher.utter_message(text=replies.BOOKING_TIME_UNKNOWN)
+            misunderstood(dispatcher, tracker, replies.BOOKING_TIME_UNKNOWN)
             return {"booking_slot": None}
         return {"booking_slot": str(chosen.id), "booking_options": None}
 
@@ -259,7 +261,7 @@ class ValidateBookingForm(_Booking, FormValidationAction):
             return {"booking_confirmed": "yes"}
         if answer is False or wants_to_stop(tracker):
             return stop_form("booking_confirmed", replies.BOOKING_STOPPED, dispatcher, tracker)
-        dispatcher.utter_message(text=replies.CONFIRM_NOT_UNDERSTOOD)
+        misunderstood(dispatcher, tracker, replies.CONFIRM_NOT_UNDERSTOOD)
         return {"booking_confirmed": None}
 
 
@@ -375,7 +377,7 @@ class ValidateCancelForm(_Booking, FormValidationAction):
                  for o in options if int(o) in rows]
         idx = pick(value, names)
         if idx is None:
-            dispatcher.utter_message(text=replies.CHOICE_NOT_UNDERSTOOD)
+            misunderstood(dispatcher, tracker, replies.CHOICE_NOT_UNDERSTOOD)
             return {"cancel_choice": None}
         return {"cancel_choice": options[idx]}
 
@@ -389,7 +391,7 @@ class ValidateCancelForm(_Booking, FormValidationAction):
             return {"cancel_confirmed": "yes"}
         if answer is False or wants_to_stop(tracker):
             return stop_form("cancel_confirmed", replies.CANCEL_KEPT, dispatcher, tracker)
-        dispatcher.utter_message(text=replies.CONFIRM_NOT_UNDERSTOOD)
+        misunderstood(dispatcher, tracker, replies.CONFIRM_NOT_UNDERSTOOD)
         return {"cancel_confirmed": None}
 
 

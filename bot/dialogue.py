@@ -2,6 +2,7 @@
 yes / no / "stop", and the numbered options a question offered."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -14,6 +15,10 @@ from miniprogram_api.services.citizens import citizen_for_channel
 _STOP = ("不约了", "不预约了", "算了", "退出", "不办了", "不用了", "不要了", "不查了", "先不", "以后再说", "不弄了")
 _YES = ("确认", "确定", "是的", "是", "对", "好的", "好", "可以", "行", "嗯", "没问题", "ok", "yes")
 _NO = ("不", "否", "别", "no", "不是", "不对", "不行")
+ASIDE_CONFIDENCE = 0.8  # how sure the bot must be that a reply it cannot use was an FAQ question
+# …and the reply must read as a question: a bare "火星大厅" is a wrong choice of hall, not a question
+# about the halls' addresses.
+_QUESTION = re.compile(r"[吗呢么？?]|什么|怎么|几|哪|多少|是否|能不能|可不可以|有没有|要不要")
 
 
 def intent_of(tracker: Tracker) -> str | None:
@@ -47,6 +52,21 @@ async def citizen_of(tracker: Tracker) -> Citizen | None:
 def clear(tracker: Tracker, *names: str) -> list[dict[str, Any]]:
     """Empties the slots that hold something (a None SlotSet would make the form validate nothing)."""
     return slot_changes(tracker, **{n: None for n in names})
+
+
+def misunderstood(dispatcher, tracker: Tracker, reply: str) -> None:
+    """A form could not use the citizen's reply. When the reply was clearly an FAQ question ("几点下班"
+    while choosing a time), answer that question; the form then asks its own again. Otherwise `reply`
+    says what the form expects."""
+    message = tracker.latest_message or {}
+    intent = message.get("intent") or {}
+    selected = ((message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+    key = selected.get("intent_response_key")
+    if intent.get("name") == "faq" and (intent.get("confidence") or 0) >= ASIDE_CONFIDENCE and key \
+            and _QUESTION.search(message.get("text") or ""):
+        dispatcher.utter_message(response=f"utter_{key}")
+    else:
+        dispatcher.utter_message(text=reply)
 
 
 def stop_form(slot: str, reply: str, dispatcher, tracker: Tracker) -> dict[str, Any]:

@@ -99,6 +99,15 @@ async def test_a_wrong_answer_is_asked_again_without_losing_the_booking(mp_citiz
     assert "没看懂" in again and "请选择办理大厅" in again
 
 
+async def test_an_faq_question_in_the_middle_of_booking_is_answered_and_the_booking_goes_on(mp_citizen):
+    await mp_citizen.reply_to("我想预约办护照")
+    aside = await mp_citizen.reply_to("你们那边好停车吗")
+    assert "停车" in aside and "没看懂" not in aside
+    assert "请选择办理大厅" in aside  # the form asks its question again
+    ask_day = await mp_citizen.reply_to("1")
+    assert "请选择日期" in ask_day
+
+
 async def test_progress_by_number_and_the_last_four_id_characters(mp_citizen, bot_stack):
     staff = {"Authorization": f"Bearer {bot_stack.staff_token}"}
     async with mp_citizen.http.post(f"{bot_stack.app_url}/admin/applications", headers=staff, json={

@@ -8,6 +8,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
+from bot.understanding import faq_key
 from knowledge.normalize import normalize
 from miniprogram_api.models.citizen import Citizen
 from miniprogram_api.services.citizens import citizen_for_channel
@@ -60,8 +61,7 @@ def misunderstood(dispatcher, tracker: Tracker, reply: str) -> None:
     says what the form expects."""
     message = tracker.latest_message or {}
     intent = message.get("intent") or {}
-    selected = ((message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
-    key = selected.get("intent_response_key")
+    key = faq_key(message)
     if intent.get("name") == "faq" and (intent.get("confidence") or 0) >= ASIDE_CONFIDENCE and key \
             and _QUESTION.search(message.get("text") or ""):
         dispatcher.utter_message(response=f"utter_{key}")

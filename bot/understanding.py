@@ -12,6 +12,12 @@ AMBIGUITY_RATIO = 0.75  # hits scoring this close to the best one are real alter
 MAX_CHOICES = 4
 
 
+def faq_key(parsed: dict[str, Any]) -> str | None:
+    """The FAQ ("faq/<key>") the response selector picked for a message Rasa parsed, if any."""
+    selected = ((parsed.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+    return selected.get("intent_response_key")
+
+
 @dataclass
 class Resolution:
     code: str | None = None

@@ -20,6 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _intent(parsed: dict) -> tuple[str, float]:
+    # The same reading as bot.understanding.faq_key, which this script (in Rasa's env) cannot import.
     intent = parsed.get("intent") or {}
     name, confidence = intent.get("name") or "", float(intent.get("confidence") or 0.0)
     if name == "faq":

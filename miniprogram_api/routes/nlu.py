@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from bot.conversation import turn_from_rasa
 from bot.rasa_client import RasaUnavailable
-from bot.understanding import ranked_items
+from bot.understanding import faq_key, ranked_items
 from miniprogram_api.auth import require_staff
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import json_response
@@ -61,5 +61,5 @@ async def try_sentence(request: web.Request) -> web.Response:
         "entities": entities,
         "items": [{"code": i["code"], "name": i["name"], "aliases": i["aliases"]} for i in items],
         "replies": [{"text": r} for r in turn.replies],
-        "response_selector": parsed.get("response_selector", {}).get("faq", {}).get("response", {}).get("intent_response_key"),
+        "response_selector": faq_key(parsed),
     })

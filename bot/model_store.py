@@ -83,20 +83,42 @@ async def serving(rasa: RasaClient, model_dir: Path) -> ModelVersion | None:
     return await register(model_dir / (file_name or status["model_id"]), "baseline", status["model_id"])
 
 
+def _served(model: ModelVersion, last_deployed: datetime | None) -> bool:
+    return model.source == "baseline" or last_deployed is not None
+
+
+async def _last_deployed(ids: list[int]) -> dict[int, datetime]:
+    """When each model last went into service successfully, in one query."""
+    rows = await ModelDeployment.filter(model_id__in=ids, status="succeeded").values_list("model_id", "finished_at")
+    last: dict[int, datetime] = {}
+    for model_id, finished in rows:
+        if finished is not None and (model_id not in last or finished > last[model_id]):
+            last[model_id] = finished
+    return last
+
+
 async def served_before(model: ModelVersion) -> bool:
-    return model.source == "baseline" or await ModelDeployment.exists(model_id=model.id, status="succeeded")
+    return _served(model, (await _last_deployed([model.id])).get(model.id))
+
+
+async def views(models: list[ModelVersion], serving_id: int | None) -> list[dict[str, Any]]:
+    last = await _last_deployed([m.id for m in models])
+    return [_view(m, serving_id, last.get(m.id)) for m in models]
 
 
 async def view(model: ModelVersion, serving_id: int | None) -> dict[str, Any]:
-    last = await ModelDeployment.filter(model_id=model.id, status="succeeded").order_by("-finished_at").first()
+    return (await views([model], serving_id))[0]
+
+
+def _view(model: ModelVersion, serving_id: int | None, last_deployed: datetime | None) -> dict[str, Any]:
     evaluation = model.evaluation or {}
     return {"id": model.id, "name": model.name, "source": model.source,
             "created_at": model.created_at.isoformat() if model.created_at else None,
             "intent_accuracy": model.intent_accuracy, "n_tests": evaluation.get("n"),
             "evaluated_at": model.evaluated_at.isoformat() if model.evaluated_at else None,
             "files_present": model.files_present and Path(model.path).is_file(),
-            "serving": model.id == serving_id, "served_before": last is not None or model.source == "baseline",
-            "last_deployed_at": last.finished_at.isoformat() if last and last.finished_at else None}
+            "serving": model.id == serving_id, "served_before": _served(model, last_deployed),
+            "last_deployed_at": last_deployed.isoformat() if last_deployed else None}
 
 
 def write_pointer(model_dir: Path, model_path: Path) -> None:

@@ -74,8 +74,8 @@ async def list_models(request: web.Request) -> web.Response:
     serving = await _serving(request)
     models = await ModelVersion.all().order_by("-created_at", "-id")
     serving_id = serving.id if serving else None
-    return json_response({"serving": await model_store.view(serving, serving_id) if serving else None,
-                          "models": [await model_store.view(m, serving_id) for m in models]})
+    listed = await model_store.views(models, serving_id)
+    return json_response({"serving": next((v for v in listed if v["serving"]), None), "models": listed})
 
 
 @routes.get(f"/admin/curation/models/{ID}/evaluation")
@@ -98,17 +98,21 @@ async def model_evaluation(request: web.Request) -> web.Response:
     })
 
 
+async def _put_into_service(request: web.Request, action: str, override: bool = False) -> web.Response:
+    staff = request[STAFF]
+    model, deployment = await request.app[DEPLOYMENT].put_into_service(_id(request), staff.name, staff.role, action,
+                                                                       override)
+    return json_response({"model": await model_store.view(model, model.id),
+                          "deployment": deployment_view(deployment, model)})
+
+
 @routes.post(f"/admin/curation/models/{ID}/deploy")
 @doc("上线一个模型（准确率下降超过允许幅度时拒绝，管理员可强制）", "模型", body=DeployBody, response="Object",
      auth="staff", path={"id": POSITIVE})
 @require_staff(*CURATOR)
 async def deploy(request: web.Request) -> web.Response:
     body = await parse_body(request, DeployBody)
-    staff = request[STAFF]
-    model, deployment = await request.app[DEPLOYMENT].put_into_service(_id(request), staff.name, staff.role, "deploy",
-                                                                       body.override)
-    return json_response({"model": await model_store.view(model, model.id),
-                          "deployment": deployment_view(deployment, model)})
+    return await _put_into_service(request, "deploy", body.override)
 
 
 @routes.post(f"/admin/curation/models/{ID}/rollback")
@@ -117,11 +121,7 @@ async def deploy(request: web.Request) -> web.Response:
 @require_staff(*CURATOR)
 async def rollback(request: web.Request) -> web.Response:
     await parse_body(request, RollbackBody)
-    staff = request[STAFF]
-    model, deployment = await request.app[DEPLOYMENT].put_into_service(_id(request), staff.name, staff.role,
-                                                                       "rollback")
-    return json_response({"model": await model_store.view(model, model.id),
-                          "deployment": deployment_view(deployment, model)})
+    return await _put_into_service(request, "rollback")
 
 
 @routes.get("/admin/curation/deployments")

@@ -103,10 +103,6 @@ class TrainingService:
         if stale:
             log.warning("training_abandoned", runs=stale)
 
-    async def wait(self) -> None:
-        if self.task:
-            await asyncio.shield(self.task)
-
     async def close(self) -> None:
         if self.task and not self.task.done():
             self.task.cancel()
@@ -125,11 +121,10 @@ class TrainingService:
             logfile.flush()
 
         try:
-            model = await self._train(run, run_dir, note)
+            model, serving = await self._train(run, run_dir, note)
             run.model_id = model.id
             await self._advance(run, "done", 1.0, "训练和评估完成，可以上线")
             run.status = "succeeded"
-            serving = await model_store.serving(self.rasa, self.settings.model_dir)
             await model_store.prune(self.settings.model_dir, self.settings.curation_keep_models,
                                     serving.id if serving else None)
             log.info("training_succeeded", run_id=run.id, model=model.name, accuracy=model.intent_accuracy)
@@ -149,7 +144,8 @@ class TrainingService:
         run.stage, run.progress, run.message, run.heartbeat_at = stage, progress, message, model_store.now()
         await run.save(update_fields=["stage", "progress", "message", "heartbeat_at"])
 
-    async def _train(self, run: TrainingRun, run_dir: Path, note) -> ModelVersion:
+    async def _train(self, run: TrainingRun, run_dir: Path, note) -> tuple[ModelVersion, ModelVersion | None]:
+        """The new model, evaluated, and the model in service it was compared with."""
         settings = self.settings
         project = run_dir / "intents"
         if project.exists():
@@ -190,8 +186,8 @@ class TrainingService:
         model = await model_store.register(path, "trained")
 
         await self._advance(run, "evaluate", STAGES["evaluate"][0], "正在用留出测试集评估新模型和在用模型")
-        await evaluate_models(self.rasa, settings, [model], note)
-        return await ModelVersion.get(id=model.id)
+        serving = await evaluate_models(self.rasa, settings, [model], note)
+        return await ModelVersion.get(id=model.id), serving
 
     async def _subprocess(self, run: TrainingRun, label: str, args: list[str], cwd: Path, note, progress=None) -> None:
         env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1"}
@@ -226,8 +222,10 @@ class TrainingService:
             raise RuntimeError(f"{label} exited with {code}; see the log")
 
 
-async def evaluate_models(rasa: RasaClient, settings: Settings, models: list[ModelVersion], note=None) -> None:
-    """Scores `models` on the test set, and the serving model too when it has no score for this test set yet."""
+async def evaluate_models(rasa: RasaClient, settings: Settings, models: list[ModelVersion],
+                          note=None) -> ModelVersion | None:
+    """Scores `models` on the test set, and the serving model too when it has no score for this test set
+    yet; returns the serving model (None when Rasa does not answer)."""
     digest = evaluation.test_set_digest(settings.eval_test_set)
     serving = await model_store.serving(rasa, settings.model_dir)
     todo = list(models)

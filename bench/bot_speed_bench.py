@@ -1,12 +1,13 @@
 """Speed of the bot path: messages through the conversation service to the real Rasa server and the
 actions (hosted by the app), with transcripts written to PostgreSQL and the per-user lock in Redis.
 
-    .venv/bin/python bench/bot_speed_bench.py [--messages 1000] [--per-citizen 5]
+    .venv/bin/python bench/bot_speed_bench.py [--messages 1000] [--per-citizen 5] [--rasa-processes 2]
 
 Each simulated citizen asks about `--per-citizen` questions (their messages spread over the run), as
 citizens do; Rasa's work per message grows with the length of the conversation.
 
-Prints p50/p95/p99 latency and messages per second at concurrency 1, 10 and 50.
+Prints p50/p95/p99 latency and messages per second at concurrency 1, 10 and 50. Rasa runs as `make run`
+runs it: two processes unless --rasa-processes says otherwise.
 Target (issue 3): p95 <= 150 ms at concurrency 10.
 """
 from __future__ import annotations
@@ -80,7 +81,7 @@ def main() -> int:
     parser.add_argument("--levels", default="1,10,50", help="concurrency levels, comma-separated")
     parser.add_argument("--per-citizen", type=int, default=5, help="messages each simulated citizen sends")
     parser.add_argument("--rasa-workers", type=int, default=1, help="Rasa's SANIC_WORKERS (>1 uses Redis stores)")
-    parser.add_argument("--rasa-processes", type=int, default=1,
+    parser.add_argument("--rasa-processes", type=int, default=2,
                         help="separate Rasa servers; each conversation sticks to one (RASA_PROCESSES of make run)")
     args = parser.parse_args()
     configure_logging("WARNING")  # a log line per turn would measure the terminal

@@ -125,9 +125,18 @@ async def _remember_unanswered(tracker: Tracker) -> None:
     await faq.record_unanswered(message.get("text") or "", intent.get("name"), intent.get("confidence"))
 
 
+def _this_session_backwards(tracker: Tracker):
+    """The tracker's events, newest first, back to the start of the current session or the last restart
+    (Rasa's tracker store here hands actions the whole history, earlier sessions included)."""
+    for event in reversed(tracker.events):
+        if event.get("event") in ("session_started", "restart"):
+            return
+        yield event
+
+
 def _fallbacks_in_a_row(tracker: Tracker) -> int:
     count = 0
-    for event in reversed(tracker.events):
+    for event in _this_session_backwards(tracker):
         if event.get("event") == "user":
             if ((event.get("parse_data") or {}).get("intent") or {}).get("name") != "nlu_fallback":
                 break
@@ -168,7 +177,7 @@ class RequestHuman(Action):
 def _live_offer(tracker: Tracker) -> str | None:
     """The offer made in the bot's last turn; an older one has lapsed."""
     users_since = 0
-    for event in reversed(tracker.events):
+    for event in _this_session_backwards(tracker):
         if event.get("event") == "user":
             users_since += 1
         elif event.get("event") == "slot" and event.get("name") == "offer":

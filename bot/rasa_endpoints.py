@@ -1,5 +1,5 @@
 """Writes Rasa's endpoints.yml for this configuration: actions hosted by the app; the tracker store in
-Redis when REDIS_URL is set, so conversations keep their state when a curator deploys a new model (Rasa's
+Redis when REDIS_URL is set (bot/rasa_tracker_store.py), so conversations keep their state when a curator deploys a new model (Rasa's
 `PUT /model` builds a fresh agent, and with it a fresh in-memory tracker store) or Rasa restarts; the lock
 store in Redis only when one Rasa runs several Sanic workers (SANIC_WORKERS > 1): Rasa's Redis lock store
 polls, which costs hundreds of milliseconds a message, and the app already holds a per-citizen lock."""
@@ -16,13 +16,17 @@ from miniprogram_api.config import ConfigError, Settings
 
 
 def endpoints(settings: Settings, sanic_workers: int = 1) -> dict:
-    config: dict = {"action_endpoint": {"url": f"http://127.0.0.1:{settings.app_port}/rasa/actions"}}
+    # Selective domain: Rasa sends its whole domain (every FAQ answer included) with each action call
+    # unless told not to; only the form validators read it (`send_domain` in intents/domain/core.yml).
+    config: dict = {"action_endpoint": {"url": f"http://127.0.0.1:{settings.app_port}/rasa/actions",
+                                        "enable_selective_domain": True}}
     if settings.redis_url:
         url = urlparse(settings.redis_url)
         redis = {"url": url.hostname, "port": url.port or 6379, "db": int((url.path or "/0").lstrip("/") or 0)}
         if url.password:
             redis["password"] = url.password
-        config["tracker_store"] = {"type": "redis", "key_prefix": "govhalltracker", **redis}
+        config["tracker_store"] = {"type": "bot.rasa_tracker_store.WholeTrackerRedisStore",
+                                   "key_prefix": "govhalltracker", **redis}
         if sanic_workers > 1:
             config["lock_store"] = {"type": "redis", "key_prefix": "govhalllock", **redis}
     return config

@@ -72,7 +72,8 @@ def test_trainable_components_counts_pipeline_and_policies():
 def test_rasa_keeps_trackers_in_redis_and_locks_there_only_with_several_workers():
     settings = Settings(redis_url="redis://127.0.0.1:6379/3")
     one = endpoints(settings)
-    assert one["tracker_store"]["type"] == "redis" and one["tracker_store"]["db"] == 3
+    assert one["tracker_store"]["type"] == "bot.rasa_tracker_store.WholeTrackerRedisStore"
+    assert one["tracker_store"]["db"] == 3 and one["action_endpoint"]["enable_selective_domain"] is True
     assert "lock_store" not in one
     assert endpoints(settings, sanic_workers=2)["lock_store"]["type"] == "redis"
     assert "tracker_store" not in endpoints(Settings())

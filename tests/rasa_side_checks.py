@@ -1,0 +1,92 @@
+"""Run by tests/test_rasa_side.py in Rasa's environment (.venv-rasa), where bot/rasa_tracker_store.py and
+bot/rasa_server.py run: prints one JSON object of observations for the test to check."""
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from urllib.parse import urlparse
+
+
+async def tracker_store(redis_url: str) -> dict:
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, Restarted, SessionStarted, UserUttered
+
+    from bot.rasa_tracker_store import WholeTrackerRedisStore
+
+    url = urlparse(redis_url)
+    store = WholeTrackerRedisStore(Domain.empty(), host=url.hostname, port=url.port or 6379,
+                                   db=int(url.path.lstrip("/") or 0), key_prefix="govhallchecks")
+    store.red.delete(store.key_prefix + "citizen")
+    seen: dict = {"missing": await store.retrieve("citizen") is None}
+    tracker = await store.get_or_create_tracker("citizen")
+    tracker.update_with_events([SessionStarted(), ActionExecuted("action_listen"), UserUttered("第一次"),
+                                Restarted(), SessionStarted(), ActionExecuted("action_listen"), UserUttered("第二次")], None)
+    await store.save(tracker)
+    again = await store.retrieve("citizen")
+    seen["kept_object_reused"] = again is tracker
+    seen["all_sessions_kept"] = [e.text for e in again.events if isinstance(e, UserUttered)]
+    seen["handed_out_once"] = (await store.retrieve("citizen")) is not tracker
+    await store.save(again)
+    seen["reader_gets_a_copy"] = (await store.retrieve_full_tracker("citizen")) is not again
+    other = WholeTrackerRedisStore(Domain.empty(), host=url.hostname, port=url.port or 6379,
+                                   db=int(url.path.lstrip("/") or 0), key_prefix="govhallchecks")
+    elsewhere = await other.retrieve("citizen")  # another Rasa process or worker
+    elsewhere.update(UserUttered("别处的第三次"))
+    await other.save(elsewhere)
+    fresh = await store.retrieve("citizen")
+    seen["stale_object_not_used"] = fresh is not again
+    seen["sees_the_other_write"] = [e.text for e in fresh.events if isinstance(e, UserUttered)][-1]
+    store.red.delete(store.key_prefix + "citizen")
+    return seen
+
+
+def action_validation() -> dict:
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+
+    from bot.rasa_server import validate_action_responses_with_a_checked_schema
+
+    validate_action_responses_with_a_checked_schema()
+    action = RemoteAction("action_x", None)
+    seen: dict = {"valid": action._validate_action_result({"events": [{"event": "slot", "name": "a", "value": 1}],
+                                                            "responses": [{"text": "好"}]})}
+    try:
+        action._validate_action_result({"events": [{"event": "no_such_event"}], "responses": []})
+        seen["invalid"] = "accepted"
+    except ValidationError as exc:
+        seen["invalid"] = exc.message
+    return seen
+
+
+def response_selection() -> dict:
+    from rasa.nlu.selectors.response_selector import ResponseSelector
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.rasa_server import select_responses_for_retrieval_intents_only
+
+    asked: list = []
+
+    def record(self, messages):
+        asked.extend(m.get("text") for m in messages)
+        return messages
+
+    ResponseSelector.process = record  # stands in for the network: which messages reach it
+    select_responses_for_retrieval_intents_only()
+    selector = ResponseSelector.__new__(ResponseSelector)
+    selector.retrieval_intent, selector.all_retrieval_intents = "faq", ["faq"]
+    messages = [Message({"text": "几点上班", "intent": {"name": "faq", "confidence": 0.9}}),
+                Message({"text": "办护照要什么", "intent": {"name": "ask_materials", "confidence": 0.9}})]
+    returned = selector.process(messages)
+    return {"selected_for": asked, "returned": [m.get("text") for m in returned]}
+
+
+def main() -> int:
+    print(json.dumps({"tracker_store": asyncio.run(tracker_store(sys.argv[1])),
+                      "action_validation": action_validation(),
+                      "response_selection": response_selection()}, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

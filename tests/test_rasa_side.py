@@ -1,0 +1,41 @@
+"""What our code inside Rasa's process does (bot/rasa_tracker_store.py, bot/rasa_server.py), checked in
+Rasa's own environment by tests/rasa_side_checks.py; the end-to-end bot tests cover the answers."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from tests.conftest import REDIS_URL, ROOT
+
+
+@pytest.fixture(scope="module")
+def seen() -> dict:
+    out = subprocess.run([str(ROOT / ".venv-rasa" / "bin" / "python"), str(ROOT / "tests" / "rasa_side_checks.py"),
+                          REDIS_URL], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_tracker_store_keeps_every_session_and_reuses_the_saved_tracker_only_while_redis_agrees(seen):
+    store = seen["tracker_store"]
+    assert store["missing"] is True
+    assert store["all_sessions_kept"] == ["第一次", "第二次"]
+    assert store["kept_object_reused"] is True
+    assert store["handed_out_once"] is True  # a message that failed half-way leaves nothing behind
+    assert store["reader_gets_a_copy"] is True
+    assert store["stale_object_not_used"] is True
+    assert store["sees_the_other_write"] == "别处的第三次"
+
+
+def test_action_responses_are_still_validated_with_rasas_own_error(seen):
+    checks = seen["action_validation"]
+    assert checks["valid"] is True
+    assert "Failed to validate Action server response" in checks["invalid"]
+
+
+def test_the_response_selector_runs_only_for_faq_messages_and_every_message_goes_on(seen):
+    assert seen["response_selection"] == {"selected_for": ["几点上班"], "returned": ["几点上班", "办护照要什么"]}

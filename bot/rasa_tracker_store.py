@@ -22,7 +22,7 @@ from typing import Any, Optional, Text
 from rasa.core.tracker_store import RedisTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 
-KEPT_TRACKERS = 5000  # the most recently saved; a tracker object is some tens of kB
+KEPT_TRACKERS = 1000  # the conversations saved most recently: a tracker of five turns is ~70 kB in memory
 
 
 class WholeTrackerRedisStore(RedisTrackerStore):

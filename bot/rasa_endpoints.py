@@ -1,8 +1,9 @@
 """Writes Rasa's endpoints.yml for this configuration: actions hosted by the app; the tracker store in
-Redis when REDIS_URL is set (bot/rasa_tracker_store.py), so conversations keep their state when a curator deploys a new model (Rasa's
-`PUT /model` builds a fresh agent, and with it a fresh in-memory tracker store) or Rasa restarts; the lock
-store in Redis only when one Rasa runs several Sanic workers (SANIC_WORKERS > 1): Rasa's Redis lock store
-polls, which costs hundreds of milliseconds a message, and the app already holds a per-citizen lock."""
+Redis (bot/rasa_tracker_store.py) when REDIS_URL is set, so conversations keep their state when a
+curator deploys a new model (Rasa's `PUT /model` builds a fresh agent, and with it a fresh in-memory
+tracker store) or Rasa restarts; the lock store in Redis only when one Rasa runs several Sanic workers
+(SANIC_WORKERS > 1): Rasa's Redis lock store polls, which costs hundreds of milliseconds a message, and
+the app already holds a per-citizen lock."""
 from __future__ import annotations
 
 import os

@@ -1,6 +1,6 @@
 """Rasa's command line (`python -m bot.rasa_server run ...` in Rasa's environment, from
 scripts/rasa_serve.sh) with two changes to work Rasa does on every message that changes no answer.
-Together with the tracker store (bot/rasa_tracker_store.py) they took Rasa from ~16 to ~9 ms of CPU
+Together with the tracker store (bot/rasa_tracker_store.py) they took Rasa from ~16 to ~7 ms of CPU
 a message (bench/bot_speed_bench.py); training and evaluation run Rasa unchanged."""
 from __future__ import annotations
 

@@ -25,8 +25,9 @@ fi
 model=$(realpath "$model")
 echo "==> Rasa serves $model" >&2
 cd intents
-# bot/rasa_server.py is Rasa's CLI with a cheaper check of action responses; bot/rasa_tracker_store.py
-# is the tracker store the endpoints file names: both run in Rasa's environment.
+# bot/rasa_server.py is Rasa's CLI minus two pieces of per-message work (a schema re-check, the response
+# selector on non-FAQ messages); bot/rasa_tracker_store.py is the tracker store the endpoints file names:
+# both run in Rasa's environment.
 export PYTHONPATH="$(cd .. && pwd)${PYTHONPATH:+:$PYTHONPATH}"
 exec ../.venv-rasa/bin/python -m bot.rasa_server run --enable-api -i 127.0.0.1 --port "${RASA_PORT:-5005}" \
     --model "$model" --endpoints "../$endpoints" --credentials credentials.yml

@@ -15,8 +15,12 @@ async def tracker_store(redis_url: str) -> dict:
     from bot.rasa_tracker_store import WholeTrackerRedisStore
 
     url = urlparse(redis_url)
-    store = WholeTrackerRedisStore(Domain.empty(), host=url.hostname, port=url.port or 6379,
-                                   db=int(url.path.lstrip("/") or 0), key_prefix="govhallchecks")
+
+    def new_store() -> WholeTrackerRedisStore:  # as each Rasa process (or Sanic worker) builds its own
+        return WholeTrackerRedisStore(Domain.empty(), host=url.hostname, port=url.port or 6379,
+                                      db=int(url.path.lstrip("/") or 0), key_prefix="govhallchecks")
+
+    store = new_store()
     store.red.delete(store.key_prefix + "citizen")
     seen: dict = {"missing": await store.retrieve("citizen") is None}
     tracker = await store.get_or_create_tracker("citizen")
@@ -29,8 +33,7 @@ async def tracker_store(redis_url: str) -> dict:
     seen["handed_out_once"] = (await store.retrieve("citizen")) is not tracker
     await store.save(again)
     seen["reader_gets_a_copy"] = (await store.retrieve_full_tracker("citizen")) is not again
-    other = WholeTrackerRedisStore(Domain.empty(), host=url.hostname, port=url.port or 6379,
-                                   db=int(url.path.lstrip("/") or 0), key_prefix="govhallchecks")
+    other = new_store()
     elsewhere = await other.retrieve("citizen")  # another Rasa process or worker
     elsewhere.update(UserUttered("别处的第三次"))
     await other.save(elsewhere)

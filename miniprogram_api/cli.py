@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from miniprogram_api.config import ConfigError, Settings
+from miniprogram_api.models.staff import ROLES
 
 
 def _settings() -> Settings:
@@ -276,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     staff = sub.add_parser("staff", help="staff accounts").add_subparsers(dest="staff_command", required=True)
     add = staff.add_parser("add", help="create a staff account; prints its token as the last line")
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=["admin", "curator", "agent"])
+    add.add_argument("--role", required=True, choices=list(ROLES))
     add.set_defaults(func=cmd_staff_add)
 
     chat = sub.add_parser("chat", help="chat with the bot in the terminal (needs Rasa running)")

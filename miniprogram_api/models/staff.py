@@ -1,7 +1,9 @@
 from tortoise import fields
 from tortoise.models import Model
 
-ROLES = ("agent", "curator", "admin")
+# admin: everything; manager: the hall (bookings, slots, statistics); backoffice: 办件 (applications);
+# agent: the console; curator: the FAQ and the models.
+ROLES = ("admin", "manager", "backoffice", "agent", "curator")
 
 
 class StaffAccount(Model):

@@ -12,6 +12,7 @@ import structlog
 from bot import replies
 from bot.models import Conversation, TranscriptMessage
 from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.turn_lock import TurnLocks
 
 if TYPE_CHECKING:
     from bot.handoff import HandoffService
@@ -21,8 +22,6 @@ log = structlog.get_logger(__name__)
 HANDOFF_REPLY = replies.HANDOFF
 UNAVAILABLE_REPLY = "抱歉，系统正忙，暂时无法回答。请稍后再试，或拨打12345政务服务便民热线咨询。"
 TURN_CACHE_SECONDS = 120  # WeChat retries a message for about 15 s; keep the answer well past that
-LOCK_SECONDS = 60
-LOCK_WAIT_SECONDS = 30
 
 
 @dataclass
@@ -30,6 +29,8 @@ class Turn:
     replies: list[str]
     events: list[dict[str, Any]] = field(default_factory=list)  # custom payloads: handoff requested, human offered …
     duplicate: bool = False
+    after_id: int = 0  # the turn's own transcript rows are those after `after_id` up to `last_id`
+    last_id: int = 0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -37,7 +38,8 @@ class Turn:
     @classmethod
     def from_json(cls, raw: str) -> "Turn":
         data = json.loads(raw)
-        return cls(replies=data["replies"], events=data["events"], duplicate=True)
+        return cls(replies=data["replies"], events=data["events"], duplicate=True, after_id=data.get("after_id", 0),
+                   last_id=data.get("last_id", 0))
 
 
 def sender_id(channel: str, user_id: str) -> str:
@@ -59,10 +61,12 @@ class ConversationService:
     """With `handoff`, conversations handed to a person bypass Rasa (DESIGN.md step 3); without it
     (a bare bot, as in some tests) the hand-off stays an event in the turn for the caller."""
 
-    def __init__(self, rasa: RasaClient, redis: aioredis.Redis, handoff: "HandoffService | None" = None):
+    def __init__(self, rasa: RasaClient, redis: aioredis.Redis, handoff: "HandoffService | None" = None,
+                 lock_seconds: float = 60.0):
         self.rasa = rasa
         self.redis = redis
         self.handoff = handoff
+        self.locks = TurnLocks(redis, hold_seconds=lock_seconds)
 
     async def handle(self, channel: str, user_id: str, text: str, message_id: str | None = None,
                      budget: float | None = None) -> Turn:
@@ -70,16 +74,20 @@ class ConversationService:
         cache_key = f"govhall:turn:{sender}:{message_id}" if message_id else None
         if cache_key and (cached := await self.redis.get(cache_key)):
             return Turn.from_json(cached)
-        async with self.redis.lock(f"govhall:lock:{sender}", timeout=LOCK_SECONDS, blocking_timeout=LOCK_WAIT_SECONDS):
+        async with self.locks.turn(sender):
             # A retry that waited for the first delivery to finish gets that delivery's answer.
             if cache_key and (cached := await self.redis.get(cache_key)):
                 return Turn.from_json(cached)
             conversation, _ = await Conversation.get_or_create(channel=channel, user_id=user_id)
+            last = await TranscriptMessage.filter(conversation=conversation).order_by("-id").first()
             turn = await self._answer(conversation, sender, text, message_id, budget)
+            turn.after_id = last.id if last else 0
             for reply in turn.replies:
                 await TranscriptMessage.create(conversation=conversation, role="bot", text=reply,
                                                data={"events": turn.events} if turn.events else {})
             await conversation.save(update_fields=["updated_at"])
+            newest = await TranscriptMessage.filter(conversation=conversation).order_by("-id").first()
+            turn.last_id = newest.id if newest else turn.after_id
             if cache_key:
                 await self.redis.set(cache_key, turn.to_json(), ex=TURN_CACHE_SECONDS)
             log.info("turn", channel=channel, replies=len(turn.replies), events=[e["event"] for e in turn.events])

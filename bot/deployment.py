@@ -20,13 +20,13 @@ import structlog
 
 from bot import model_store
 from bot.models import ModelDeployment, ModelVersion
-from bot.rasa_client import MODEL_LOADING_KEY, RasaClient
+from bot.rasa_client import LOADING_GRACE, MODEL_LOADING_KEY, RasaClient
 from miniprogram_api.config import Settings
 from miniprogram_api.errors import ApiError
 
 log = structlog.get_logger(__name__)
 LOCK_KEY = MODEL_LOADING_KEY  # one deploy at a time, and the Rasa client waits longer while it lasts
-LOCK_SECONDS = 900
+LOCK_SECONDS = int(LOADING_GRACE)  # the Rasa client waits for a deploy as long as this lock can last
 LOAD_TIMEOUT = 600
 
 
@@ -125,7 +125,7 @@ class DeploymentService:
     async def _load(self, base_url: str, path: Path) -> None:
         try:
             async with self.rasa.session.put(f"{base_url}/model", json={"model_file": str(path.resolve())},
-                                             timeout=aiohttp.ClientTimeout(total=LOAD_TIMEOUT)) as resp:
+                                             params=self.rasa.params, timeout=aiohttp.ClientTimeout(total=LOAD_TIMEOUT)) as resp:
                 if resp.status != 204:
                     raise RuntimeError(f"{base_url} PUT /model: HTTP {resp.status} {(await resp.text())[:300]}")
         except (aiohttp.ClientError, TimeoutError) as exc:

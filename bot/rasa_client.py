@@ -12,10 +12,11 @@ import structlog
 
 log = structlog.get_logger(__name__)
 # Set (in Redis, so every app worker sees it) while a model is being put into service. Rasa answers
-# nothing while it loads a model; a request that runs out of its budget then keeps waiting, up to
-# LOADING_GRACE more seconds, instead of failing or being sent twice.
+# nothing while it loads a model; a request that runs out of its budget then keeps waiting while the
+# deploy lasts (a slow machine may take minutes), up to LOADING_GRACE more seconds, the deploy's own
+# limit, instead of failing or being sent twice.
 MODEL_LOADING_KEY = "govhall:model-deploy"
-LOADING_GRACE = 120.0
+LOADING_GRACE = 900.0
 
 
 class RasaUnavailable(Exception):
@@ -30,13 +31,15 @@ class RasaClient:
     in memory and the processes together use every core."""
 
     def __init__(self, base_url: str, session: aiohttp.ClientSession, budget: float = 10.0, retry_delay: float = 0.25,
-                 redis: Any = None):
+                 redis: Any = None, token: str = ""):
         self.base_urls = [u.strip().rstrip("/") for u in base_url.split(",") if u.strip()]
         self.base_url = self.base_urls[0]
         self.session = session
         self.budget = budget
         self.retry_delay = retry_delay
         self.redis = redis  # where a deploy announces itself (MODEL_LOADING_KEY); None: never extend a budget
+        # Rasa's --auth-token (RASA_TOKEN): Rasa reads it from the query string only.
+        self.params = {"token": token} if token else {}
 
     async def model_loading(self) -> bool:
         if self.redis is None:
@@ -47,24 +50,30 @@ class RasaClient:
             return False
 
     async def _request(self, url: str, payload: Any) -> tuple[int, Any]:
-        async with self.session.post(url, json=payload) as resp:
+        async with self.session.post(url, json=payload, params=self.params) as resp:
             return resp.status, (await resp.json() if resp.status == 200 else (await resp.text())[:200])
 
     async def _within(self, url: str, payload: Any, remaining: float) -> tuple[int, Any]:
-        """One request, given `remaining` seconds, and more while a model is loading (the same request:
-        Rasa has it queued, so sending it again would answer the citizen twice)."""
+        """One request, given `remaining` seconds, and more for as long as a model is loading (the same
+        request: Rasa has it queued, so sending it again would answer the citizen twice). After the load
+        the request gets `remaining` seconds again, since Rasa then works through what queued behind it."""
         request = asyncio.ensure_future(self._request(url, payload))
-        hard_deadline = time.monotonic() + remaining + LOADING_GRACE
-        wait = remaining
+        started = time.monotonic()
+        deadline, hard_deadline = started + remaining, started + remaining + LOADING_GRACE
         try:
             while True:
-                done, _ = await asyncio.wait({request}, timeout=max(wait, 0.0))
+                now = time.monotonic()
+                done, _ = await asyncio.wait({request}, timeout=max(0.0, min(deadline, now + 1.0) - now))
                 if done:
                     return request.result()
-                if time.monotonic() >= hard_deadline or not await self.model_loading():
+                now = time.monotonic()
+                if now >= hard_deadline:
                     raise asyncio.TimeoutError()
-                log.info("rasa_waiting_for_model_load", url=url)
-                wait = min(1.0, hard_deadline - time.monotonic())
+                if await self.model_loading():
+                    log.info("rasa_waiting_for_model_load", url=url)
+                    deadline = max(deadline, min(now + remaining, hard_deadline))
+                elif now >= deadline:
+                    raise asyncio.TimeoutError()
         finally:
             if not request.done():
                 request.cancel()
@@ -102,7 +111,7 @@ class RasaClient:
 
     async def tracker_events(self, sender: str) -> list[dict[str, Any]]:
         async with self.session.get(f"{self.url_for(sender)}/conversations/{quote(sender, safe='')}/tracker?include_events=ALL",
-                                    timeout=aiohttp.ClientTimeout(total=5)) as resp:
+                                    params=self.params, timeout=aiohttp.ClientTimeout(total=5)) as resp:
             resp.raise_for_status()
             return (await resp.json()).get("events") or []
 
@@ -110,6 +119,6 @@ class RasaClient:
         return await self._post("/model/parse", {"text": text}, budget)
 
     async def status(self) -> dict[str, Any]:
-        async with self.session.get(f"{self.base_url}/status", timeout=aiohttp.ClientTimeout(total=2)) as resp:
+        async with self.session.get(f"{self.base_url}/status", params=self.params, timeout=aiohttp.ClientTimeout(total=2)) as resp:
             resp.raise_for_status()
             return await resp.json()

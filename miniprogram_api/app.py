@@ -26,7 +26,7 @@ from bot.wechat.api import WeChatApi
 from miniprogram_api import housekeeping, openapi
 from miniprogram_api.clock import Clock
 from miniprogram_api.routes import (applications, appointments, auth, chat, console, curation, curation_models, health,
-                                    knowledge, nlu, ratings)
+                                    knowledge, nlu, ratings, staff_session)
 from miniprogram_api.services import ratings as rating_service
 from miniprogram_api.services.notify import Notifier
 
@@ -53,6 +53,7 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
     app.add_routes(ratings.routes)
     app.add_routes(curation.routes)
     app.add_routes(curation_models.routes)
+    app.add_routes(staff_session.routes)
     action_server.setup(app, app[KNOWLEDGE], app[CLOCK])
 
     async def lifecycle(app: web.Application):
@@ -60,7 +61,8 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
             await init_db(settings.database_url)
         app[REDIS] = make_redis(settings.redis_url)
         app[HTTP] = aiohttp.ClientSession()
-        app[RASA] = RasaClient(settings.rasa_url, app[HTTP], budget=settings.rasa_timeout, redis=app[REDIS])
+        app[RASA] = RasaClient(settings.rasa_url, app[HTTP], budget=settings.rasa_timeout, redis=app[REDIS],
+                                token=settings.rasa_token)
         app[WXA] = WeChatApi(settings.wechat_api_base, settings.wxa_app_id, settings.wxa_app_secret, app[HTTP], app[REDIS])
         app[OFFICIAL] = WeChatApi(settings.wechat_api_base, settings.wechat_app_id, settings.wechat_app_secret,
                                   app[HTTP], app[REDIS])
@@ -75,7 +77,8 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
 
         app[HANDOFF] = HandoffService(app[DELIVERY], knowledge, clock, HandoffSettings(
             settings.agent_hours, settings.agent_idle_minutes, settings.agent_claim_minutes), rate=rate_handoff)
-        app[CONVERSATIONS] = ConversationService(app[RASA], app[REDIS], app[HANDOFF])
+        app[CONVERSATIONS] = ConversationService(app[RASA], app[REDIS], app[HANDOFF],
+                                                 lock_seconds=settings.turn_lock_seconds)
         app[TRAINING] = TrainingService(settings, app[RASA])
         app[DEPLOYMENT] = DeploymentService(settings, app[RASA], app[REDIS])
         chores = asyncio.create_task(housekeeping.loop(app)) if housekeeping_loop else None

@@ -117,6 +117,21 @@ def _aes_key(env: dict[str, str], name: str) -> str:
     return raw
 
 
+def _secret(env: dict[str, str], name: str) -> str:
+    raw = env.get(name, "").strip()
+    if raw and (len(raw) < 16 or not re.fullmatch(r"[A-Za-z0-9_.~-]+", raw)):
+        # It travels in a header and (RASA_TOKEN) a query string: URL-safe, and long enough not to guess.
+        raise ConfigError(f"{name}: expected at least 16 URL-safe characters (letters, digits, _ . ~ -)")
+    return raw
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw not in ("", "0", "1", "true", "false", "yes", "no"):
+        raise ConfigError(f"{name}={raw!r}: expected 1 or 0")
+    return raw in ("1", "true", "yes")
+
+
 DEFAULT_TEMPLATES = {"reminder": "appointment_reminder", "slot_closed": "appointment_cancelled",
                      "progress": "application_progress", "reply": "service_reply"}
 
@@ -130,6 +145,10 @@ class Settings:
     app_port: int = 8080
     rasa_port: int = 5005
     rasa_timeout: float = 10.0
+    turn_lock_seconds: float = 60.0  # a citizen's turn lock lives this long unless renewed (every third of it)
+    actions_token: str = ""  # the secret Rasa sends with every action call; empty: the actions refuse every call
+    rasa_token: str = ""  # Rasa's --auth-token, sent with every call to Rasa's HTTP API
+    dev_login: bool = False  # DEV_LOGIN=1: the development login, for a demo without a mini-program
     wechat_token: str = ""
     wechat_app_id: str = ""
     wechat_app_secret: str = ""
@@ -166,6 +185,10 @@ class Settings:
             app_port=_port(env, "APP_PORT", 8080),
             rasa_port=rasa_port,
             rasa_timeout=_float(env, "RASA_TIMEOUT", 10.0),
+            turn_lock_seconds=_float(env, "TURN_LOCK_SECONDS", 60.0),
+            actions_token=_secret(env, "ACTIONS_TOKEN"),
+            rasa_token=_secret(env, "RASA_TOKEN"),
+            dev_login=_flag(env, "DEV_LOGIN"),
             wechat_token=env.get("WECHAT_TOKEN", "").strip(),
             wechat_app_id=env.get("WECHAT_APP_ID", "").strip(),
             wechat_app_secret=env.get("WECHAT_APP_SECRET", "").strip(),

@@ -34,7 +34,9 @@ async def stack(tmp_path_factory):
     name, url = await _create_pg_database()
     # Trackers in Redis, as in production: a deploy builds a new Rasa agent, and conversations keep their state.
     stack = await start_bot_stack(url, tmp_path_factory.mktemp("lifecycle"), redis_url=REDIS_URL, extra_env={
-        "CURATION_TRAIN_CONFIG": str(ROOT / "tests" / "data" / "tiny_config.yml"), "CURATION_MAX_DROP": "0.02"})
+        "CURATION_TRAIN_CONFIG": str(ROOT / "tests" / "data" / "tiny_config.yml"), "CURATION_MAX_DROP": "0.02",
+        # A short turn lock, so that a slow model load outlasts it many times over (the slow-load test).
+        "TURN_LOCK_SECONDS": "3"})
     try:
         yield stack
     finally:
@@ -47,7 +49,7 @@ async def _json(resp: aiohttp.ClientResponse) -> dict:
 
 
 async def _rasa_model_id(http: aiohttp.ClientSession, stack) -> str:
-    async with http.get(f"{stack.rasa_url}/status") as r:
+    async with http.get(f"{stack.rasa_url}/status", params={"token": stack.rasa_token}) as r:
         return (await r.json())["model_id"]
 
 
@@ -152,6 +154,53 @@ async def test_retrain_evaluate_deploy_and_roll_back(stack):
         assert history[1]["override"] and history[1]["duration_s"] is not None
 
 
+async def test_messages_during_a_model_load_slower_than_the_turn_lock_are_answered_in_order(stack):
+    """A slow machine: Rasa answers nothing for 15 s while a deploy is announced (the process is stopped,
+    as a long model load stops its event loop), which is five times the turn lock's life and longer than
+    the Rasa timeout. Both messages the citizen sent meanwhile are answered, in order, and never a 500."""
+    import os
+    import signal
+
+    import redis.asyncio as aioredis
+
+    from bot.rasa_client import MODEL_LOADING_KEY
+
+    rasa = stack.processes[1]
+    async with aiohttp.ClientSession() as http, aioredis.from_url(REDIS_URL) as redis:
+        async with http.post(f"{stack.app_url}/api/v1/auth/dev-login", json={"openid": f"slow-{uuid.uuid4().hex[:8]}"}) as r:
+            login = await _json(r)
+        citizen = {"Authorization": "Bearer " + login["token"]}
+
+        async def ask(text: str, delay: float) -> tuple[int, dict]:
+            await asyncio.sleep(delay)
+            async with http.post(f"{stack.app_url}/api/v1/chat/messages", json={"text": text}, headers=citizen,
+                                 timeout=aiohttp.ClientTimeout(total=120)) as r:
+                return r.status, await _json(r)
+
+        async def slow_load() -> None:
+            await redis.set(MODEL_LOADING_KEY, "slow-load-test", ex=300)
+            os.kill(rasa.pid, signal.SIGSTOP)
+            try:
+                await asyncio.sleep(10)
+                lock = f"govhall:lock:miniprogram:{login['citizen']['id']}"
+                assert await redis.exists(lock), "the turn lock expired while the turn waited for Rasa"
+                await asyncio.sleep(5)
+            finally:
+                os.kill(rasa.pid, signal.SIGCONT)
+                await redis.delete(MODEL_LOADING_KEY)
+
+        _, first, second = await asyncio.gather(slow_load(), ask("大厅几点上班", 0.5), ask("办护照要什么材料", 1.0))
+    for status, body in (first, second):
+        assert status == 200, body
+        bot = [m["text"] for m in body["messages"] if m["role"] == "bot"]
+        assert bot and UNAVAILABLE_REPLY not in bot, body
+    assert [m["role"] for m in first[1]["messages"]][0] == "citizen"
+    assert first[1]["messages"][0]["text"] == "大厅几点上班"
+    assert second[1]["messages"][0]["text"] == "办护照要什么材料"
+    assert "护照" in "".join(m["text"] for m in second[1]["messages"] if m["role"] == "bot")
+    assert second[1]["messages"][0]["id"] > max(m["id"] for m in first[1]["messages"])
+
+
 async def test_deploying_the_serving_model_or_an_unknown_one_is_refused(stack):
     curator = {"Authorization": f"Bearer {stack.staff_token}"}
     async with aiohttp.ClientSession() as http:
@@ -167,11 +216,11 @@ async def test_deploying_the_serving_model_or_an_unknown_one_is_refused(stack):
 
 async def test_the_curation_page_shows_the_runs_models_evaluation_and_history(stack):
     """After the cycle above: the page's model panel in a real headless Chromium, with a screenshot."""
-    from tests.browser import ARTIFACTS, browser_page
+    from tests.browser import ARTIFACTS, browser_page, sign_in
 
     admin = add_staff(stack, f"页面管理员{uuid.uuid4().hex[:4]}", "admin")
     async with browser_page(height=1000) as page:
-        await page.goto(f"{stack.app_url}/admin/curation?token={admin['Authorization'].split()[1]}")
+        await sign_in(page, f"{stack.app_url}/admin/curation", admin["Authorization"].split()[1])
         await page.wait_for_selector("#runStatus")
         assert "成功" in await page.inner_text("#runStatus")
         assert "Finished training component" in await page.inner_text("#runLog")

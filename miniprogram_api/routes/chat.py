@@ -34,14 +34,14 @@ async def send(request: web.Request) -> web.Response:
     if not body.text.strip():
         raise ApiError(400, "invalid_body", "消息不能为空", {"text": "must not be blank"})
     conversation = await _conversation(request)
-    before = await TranscriptMessage.filter(conversation=conversation).order_by("-id").first()
     turn = await request.app[CONVERSATIONS].handle(CHANNEL, str(request[CITIZEN].id), body.text.strip(),
                                                     body.client_msg_id)
-    rows = await TranscriptMessage.filter(conversation=conversation, id__gt=before.id if before else 0).order_by("id")
+    rows = await TranscriptMessage.filter(conversation=conversation, id__gt=turn.after_id,
+                                           id__lte=turn.last_id).order_by("id")
     return json_response({"replies": [{"text": t} for t in turn.replies], "events": turn.events,
                           "state": (await Conversation.get(id=conversation.id)).state,
                           "messages": [message_view(m) for m in rows],
-                          "last_id": rows[-1].id if rows else (before.id if before else 0)})
+                          "last_id": rows[-1].id if rows else turn.after_id})
 
 
 @routes.get("/api/v1/chat/messages")

@@ -1,12 +1,29 @@
 #!/usr/bin/env bash
 # `make test`: set up both environments, regenerate the training data and train the bot when it
 # changed, then run every test against the PostgreSQL and Redis on 127.0.0.1 (TEST_POSTGRES_URL,
-# TEST_REDIS_URL override them) and against the embedded defaults. The bot tests start their own
-# app and Rasa server on free ports.
+# TEST_REDIS_URL override them), and against the embedded defaults where the backend matters. The
+# bot tests start their own app and Rasa server on free ports. Each phase prints how long it took,
+# so a slow phase shows in every CI log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh
-bash scripts/check_services.sh
-bash scripts/browser.sh
-bash scripts/train.sh
-exec .venv/bin/python -m pytest -q "$@"
+
+timings=()
+phase() {
+    local name=$1 started=$SECONDS status=0
+    shift
+    "$@" || status=$?
+    timings+=("$(printf '%-13s %5d s%s' "$name" $((SECONDS - started)) "$([ $status = 0 ] || echo " (failed: $status)")")")
+    echo "==> $name: $((SECONDS - started)) s"
+    return $status
+}
+summary() {
+    echo "==> phase times:"
+    printf '    %s\n' "${timings[@]}"
+}
+trap summary EXIT
+
+phase environments bash scripts/bootstrap.sh
+phase services bash scripts/check_services.sh
+phase browser bash scripts/browser.sh
+phase training bash scripts/train.sh
+phase tests .venv/bin/python -m pytest -q --durations=25 "$@"

@@ -1,8 +1,11 @@
-"""Test wiring: every database-backed test runs on the real PostgreSQL and on the embedded SQLite
-default; Redis likewise on the real server and on the in-process stand-in."""
+"""Test wiring: database-backed tests run on the real PostgreSQL and Redis. Where the backend matters
+(migrations, locking, counters, SQL the ORM writes differently, Lua and locks in Redis) a module or
+test is marked `both_databases` / `both_redis` and runs on the embedded SQLite default / the
+in-process Redis stand-in as well; elsewhere a second backend repeats the same Python for nothing."""
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -21,15 +24,32 @@ API_NOW = datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
+BACKEND_MARKERS = (("database_url", "both_databases", ["postgres", "sqlite"]),
+                   ("redis_url", "both_redis", ["redis", "in-process"]))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "both_databases: run on SQLite as well as PostgreSQL (the backend matters)")
+    config.addinivalue_line("markers", "both_redis: run on the in-process Redis stand-in as well as Redis")
+
+
+def pytest_generate_tests(metafunc):
+    chosen = {name.strip() for m in metafunc.definition.iter_markers("parametrize")
+              for name in (m.args[0].split(",") if isinstance(m.args[0], str) else m.args[0])}
+    for fixture, marker, backends in BACKEND_MARKERS:
+        if fixture in metafunc.fixturenames and fixture not in chosen and metafunc.definition.get_closest_marker(marker):
+            metafunc.parametrize(fixture, backends, indirect=True)
+
+
 def _pg_url(dbname: str) -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + dbname
 
 
-async def _create_pg_database() -> tuple[str, str]:
+async def _create_pg_database(template: str | None = None) -> tuple[str, str]:
     name = f"govhall_test_{uuid.uuid4().hex[:12]}"
     conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1))
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     finally:
         await conn.close()
     return name, _pg_url(name)
@@ -43,14 +63,55 @@ async def _drop_pg_database(name: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(params=["postgres", "sqlite"])
-async def database_url(request, tmp_path):
-    """A fresh, migrated database of each backend; tortoise is initialised on it for the test."""
-    if request.param == "postgres":
-        name, url = await _create_pg_database()
+# Migrating and importing the catalogue took 3-5 s a test; each backend's migrated (and seeded)
+# database is built once a session, by the real migrations and import, and copied for each test
+# (PostgreSQL's CREATE DATABASE ... TEMPLATE, a file copy for SQLite).
+_TEMPLATES: dict[tuple[str, bool], str] = {}
+
+
+async def _template(backend: str, seeded: bool, tmp_dir: Path) -> str:
+    if (backend, seeded) not in _TEMPLATES:
+        if backend == "postgres":
+            name, url = await _create_pg_database()
+        else:
+            name = str(tmp_dir / f"template-{'seeded' if seeded else 'empty'}.sqlite3")
+            url = f"sqlite://{name}"
+        await migrate_database(url)
+        if seeded:
+            from knowledge.store import import_path
+
+            await init_db(url)
+            try:
+                await import_path(KB_PATH)
+            finally:
+                await Tortoise.close_connections()
+        _TEMPLATES[(backend, seeded)] = name
+    return _TEMPLATES[(backend, seeded)]
+
+
+def pytest_sessionfinish(session):
+    import asyncio
+
+    async def drop_templates():
+        for (backend, _), name in _TEMPLATES.items():
+            if backend == "postgres":
+                await _drop_pg_database(name)
+
+    if _TEMPLATES:
+        asyncio.run(drop_templates())
+
+
+@pytest.fixture
+async def database_url(request, tmp_path, tmp_path_factory):
+    """A fresh, migrated PostgreSQL database (and SQLite too for `both_databases` tests), holding the
+    demo catalogue when the test asks for `seeded_db`; tortoise is initialised on it for the test."""
+    backend = getattr(request, "param", "postgres")
+    template = await _template(backend, "seeded_db" in request.fixturenames, tmp_path_factory.getbasetemp())
+    if backend == "postgres":
+        name, url = await _create_pg_database(template)
     else:
         name, url = None, f"sqlite://{tmp_path / 'govhall.sqlite3'}"
-    await migrate_database(url)
+        shutil.copyfile(template, tmp_path / "govhall.sqlite3")
     await init_db(url)
     try:
         yield url
@@ -62,15 +123,13 @@ async def database_url(request, tmp_path):
 
 @pytest.fixture
 async def seeded_db(database_url):
-    from knowledge.store import import_path
-
-    await import_path(KB_PATH)
+    """The demo catalogue (knowledge/data) imported: `database_url` copies it from the seeded template."""
     return database_url
 
 
-@pytest.fixture(params=["redis", "in-process"])
+@pytest.fixture
 def redis_url(request):
-    return REDIS_URL if request.param == "redis" else None
+    return REDIS_URL if getattr(request, "param", "redis") == "redis" else None
 
 
 @pytest.fixture(scope="session")
@@ -91,6 +150,17 @@ async def bot_stack(tmp_path_factory):
 
 
 @pytest.fixture
+async def stack_database(bot_stack):
+    """Tortoise on the bot stack's own database, for tests that talk to its Rasa directly: the actions
+    Rasa calls accept only senders whose conversation the app knows, so it must be stored there."""
+    await init_db(bot_stack.database_url)
+    try:
+        yield bot_stack.database_url
+    finally:
+        await Tortoise.close_connections()
+
+
+@pytest.fixture
 async def fake_wechat():
     from tests.fake_wechat import FakeWeChat
 
@@ -103,7 +173,7 @@ async def fake_wechat():
 
 @pytest.fixture
 async def api(seeded_db, redis_url, fake_wechat, tmp_path):
-    """The app on both backends with the mini-program and official account configured against the
+    """The app with the mini-program and official account configured against the
     fake WeChat; Rasa is pointed at a closed port (tests that need the bot use `bot_stack`)."""
     from aiohttp.test_utils import TestClient, TestServer
 

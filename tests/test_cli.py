@@ -12,6 +12,8 @@ from miniprogram_api.app import create_app
 from miniprogram_api.config import Settings
 from tests.kb_fixture import catalogue_docs, write_catalogue
 
+pytestmark = pytest.mark.both_databases
+
 GOVHALL = [sys.executable, "-m", "miniprogram_api.cli"]
 
 

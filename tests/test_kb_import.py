@@ -13,6 +13,8 @@ from knowledge.store import import_path
 from tests.conftest import KB_PATH
 from tests.kb_fixture import catalogue_docs, write_catalogue
 
+pytestmark = pytest.mark.both_databases
+
 
 async def table_state() -> dict:
     return {

@@ -9,6 +9,8 @@ from knowledge.service import KnowledgeService
 from miniprogram_api.clock import TZ
 from miniprogram_api.services.slots import day_plan
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 async def snap(seeded_db):

@@ -14,6 +14,8 @@ from miniprogram_api.config import ConfigError, Settings
 from miniprogram_api.keys import HTTP, OFFICIAL, REDIS
 from tests.wechat_support import CS_PATH, message, new_openid, wechat_app  # noqa: F401
 
+pytestmark = pytest.mark.both_redis
+
 
 @pytest.fixture
 async def official(wechat_app):

@@ -84,7 +84,7 @@ async def main() -> None:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": REDIS_URL.rsplit("/", 1)[0] + "/14",
            "APP_PORT": str(port), "RASA_URL": "http://127.0.0.1:9", "LOG_LEVEL": "WARNING",
-           "APP_WORKERS": str(args.workers)}
+           "APP_WORKERS": str(args.workers), "DEV_LOGIN": "1"}
     for key in ("WXA_APP_ID", "WXA_APP_SECRET"):
         env.pop(key, None)  # the development login, so the bench needs no WeChat
     cli = [sys.executable, "-m", "miniprogram_api.cli"]

@@ -64,7 +64,7 @@ async def run(total: int, rasa_workers: int, rasa_processes: int, per_citizen: i
             await init_db(stack.database_url)
             redis = make_redis(BENCH_REDIS_URL)
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as http:
-                service = ConversationService(RasaClient(stack.rasa_url, http, budget=30), redis)
+                service = ConversationService(RasaClient(stack.rasa_url, http, budget=30, token=stack.rasa_token), redis)
                 await level(service, sentences, 5, 50)  # warm-up
                 for concurrency in levels:
                     r = await level(service, sentences, concurrency, total, per_citizen)

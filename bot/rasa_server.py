@@ -1,9 +1,11 @@
 """Rasa's command line (`python -m bot.rasa_server run ...` in Rasa's environment, from
-scripts/rasa_serve.sh) with two changes to work Rasa does on every message that changes no answer.
+scripts/rasa_serve.sh) with two changes to work Rasa does on every message that changes no answer,
+and RASA_TOKEN from the environment as Rasa's --auth-token (so the secret never shows in `ps`).
 Together with the tracker store (bot/rasa_tracker_store.py) they took Rasa from ~16 to ~7 ms of CPU
 a message (bench/bot_speed_bench.py); training and evaluation run Rasa unchanged."""
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -50,6 +52,10 @@ def main() -> int:
     validate_action_responses_with_a_checked_schema()
     select_responses_for_retrieval_intents_only()
     sys.argv[0] = "rasa"
+    token = os.environ.get("RASA_TOKEN", "").strip()
+    if token and len(sys.argv) > 1 and sys.argv[1] == "run":
+        # Without it, Rasa's HTTP API (--enable-api: PUT /model, tracker events) is open to the host.
+        sys.argv += ["--auth-token", token]
     rasa_main()
     return 0
 

@@ -1,4 +1,4 @@
-"""Staff bearer-token auth for /admin routes."""
+"""Staff auth for /admin routes: a bearer token (scripts, the CLI) or the pages' session cookie."""
 from __future__ import annotations
 
 import functools
@@ -8,9 +8,19 @@ from aiohttp import web
 
 from miniprogram_api.errors import ApiError
 from miniprogram_api.keys import CITIZEN, REDIS, STAFF
-from miniprogram_api.services.staff import authenticate
+from miniprogram_api.services.staff import account_for_session, authenticate
+
+SESSION_COOKIE = "govhall_staff"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# Who may do what (admin may do everything; README "Security" has the matrix). A role's routes are
+# the work of that desk in the hall: an agent never decides an application or closes the hall's slots.
+MANAGER = ("manager",)  # the hall: bookings, check-in, slots, ratings' follow-ups, statistics
+BACKOFFICE = ("backoffice",)  # 办件: applications
+AGENT = ("agent",)  # the console
+CURATOR = ("curator",)  # the FAQ, "try a sentence", the models
+COMPLAINTS = ("manager", "agent")  # answered by the hall or by an agent from the console
 
 
 def require_staff(*roles: str) -> Callable[[Handler], Handler]:
@@ -19,13 +29,7 @@ def require_staff(*roles: str) -> Callable[[Handler], Handler]:
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def wrapper(request: web.Request) -> web.StreamResponse:
-            header = request.headers.get("Authorization", "")
-            scheme, _, token = header.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise ApiError(401, "unauthorized", "请先登录（缺少工作人员令牌）", {"Authorization": "expected: Bearer <token>"})
-            account = await authenticate(token.strip())
-            if account is None:
-                raise ApiError(401, "unauthorized", "工作人员令牌无效或已停用")
+            account = await staff_account(request)
             if roles and account.role != "admin" and account.role not in roles:
                 raise ApiError(403, "forbidden", "当前账号没有这项操作的权限", {"role": f"requires one of: {', '.join(roles)}"})
             request[STAFF] = account
@@ -34,6 +38,21 @@ def require_staff(*roles: str) -> Callable[[Handler], Handler]:
         return wrapper
 
     return decorate
+
+
+async def staff_account(request: web.Request):
+    """The account of the bearer token or, failing that, of the page's session cookie; 401 otherwise."""
+    if token := bearer_token(request):
+        account = await authenticate(token)
+    elif session := request.cookies.get(SESSION_COOKIE, ""):
+        account = await account_for_session(request.app[REDIS], session)
+        if account is None:
+            raise ApiError(401, "session_expired", "登录已过期，请重新输入令牌")
+    else:
+        raise ApiError(401, "unauthorized", "请先登录（缺少工作人员令牌）", {"Authorization": "expected: Bearer <token>"})
+    if account is None:
+        raise ApiError(401, "unauthorized", "工作人员令牌无效或已停用")
+    return account
 
 
 def bearer_token(request: web.Request) -> str:

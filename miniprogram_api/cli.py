@@ -112,6 +112,7 @@ def _serve_one(settings: Settings, reuse_port: bool) -> None:
     import uvloop
     from aiohttp import web
 
+    from miniprogram_api.access_log import RedactingAccessLogger
     from miniprogram_api.app import create_app
     from miniprogram_api.logging import configure_logging
 
@@ -119,7 +120,7 @@ def _serve_one(settings: Settings, reuse_port: bool) -> None:
     # uvloop: the app is bound by socket I/O (clients, PostgreSQL, Redis, Rasa); its loop does that cheaper.
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     web.run_app(create_app(settings), host=settings.app_host, port=settings.app_port, print=None,
-                reuse_port=reuse_port or None)
+                reuse_port=reuse_port or None, access_log_class=RedactingAccessLogger)
 
 
 def cmd_serve(args, settings: Settings) -> int:
@@ -166,7 +167,8 @@ def cmd_chat(args, settings: Settings) -> int:
     async def work():
         redis = make_redis(settings.redis_url)
         async with aiohttp.ClientSession() as http:
-            service = ConversationService(RasaClient(settings.rasa_url, http, budget=settings.rasa_timeout), redis)
+            service = ConversationService(RasaClient(settings.rasa_url, http, budget=settings.rasa_timeout,
+                                                           token=settings.rasa_token), redis)
             print("和云溪政务服务助手对话（输入 exit 或按 Ctrl-D 结束）", flush=True)
             loop = asyncio.get_running_loop()
             while True:

@@ -19,6 +19,16 @@ if [ -z "${RASA_URL:-}" ]; then
 fi
 # A demo webhook token so `govhall wechat simulate` works out of the box; set your own for WeChat.
 export WECHAT_TOKEN="${WECHAT_TOKEN:-govhall-dev-token}"
+# Secrets the app and Rasa share for this run unless set: Rasa sends ACTIONS_TOKEN with every action
+# call (the actions refuse calls without it) and Rasa's HTTP API answers only calls with RASA_TOKEN.
+secret() { .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))'; }
+export ACTIONS_TOKEN="${ACTIONS_TOKEN:-$(secret)}" RASA_TOKEN="${RASA_TOKEN:-$(secret)}"
+# The demo has no mini-program, so citizens log in through the development login, which trusts any
+# openid: it is on only when asked for, as here. Never set DEV_LOGIN=1 on a server citizens reach.
+if [ -z "${WXA_APP_ID:-}" ]; then
+    export DEV_LOGIN="${DEV_LOGIN:-1}"
+    if [ "$DEV_LOGIN" = 1 ]; then echo "==> development login on (DEV_LOGIN=1, no WXA_APP_ID): for a demo only"; fi
+fi
 .venv/bin/govhall migrate
 .venv/bin/govhall seed
 

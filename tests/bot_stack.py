@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -30,6 +31,7 @@ class BotStack:
     rasa_url: str
     staff_token: str
     database_url: str
+    rasa_token: str
     processes: list[subprocess.Popen]
     log_dir: Path
 
@@ -73,6 +75,9 @@ async def start_bot_stack(database_url: str, log_dir: Path, redis_url: str | Non
            # Models a test trains or deploys stay in the test's directory, and the project's deployed-model
            # pointer never decides what a test's Rasa serves.
            "MODEL_DIR": str(log_dir / "models"),
+           # The stack runs secured as `make run` does: actions and Rasa's API need their secrets; the
+           # tests log citizens in through the development login.
+           "ACTIONS_TOKEN": secrets.token_urlsafe(24), "RASA_TOKEN": secrets.token_urlsafe(24), "DEV_LOGIN": "1",
            **(extra_env or {})}
     env.pop("REDIS_URL", None)
     if redis_url:
@@ -90,13 +95,14 @@ async def start_bot_stack(database_url: str, log_dir: Path, redis_url: str | Non
             log = rasa_log if n == 0 else log_dir / f"rasa-{n}.log"
             processes.append(subprocess.Popen(["bash", "scripts/rasa_serve.sh"], env={**env, "RASA_PORT": str(port)},
                                               cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT))
-    stack = BotStack(f"http://127.0.0.1:{app_port}", env["RASA_URL"], token, database_url, processes, log_dir)
+    stack = BotStack(f"http://127.0.0.1:{app_port}", env["RASA_URL"], token, database_url, env["RASA_TOKEN"],
+                     processes, log_dir)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         await _wait_ready(f"{stack.app_url}/healthz", lambda body: body["database"]["ok"], deadline, app, app_log)
         if with_rasa:
             for n, port in enumerate(rasa_ports):
-                await _wait_ready(f"http://127.0.0.1:{port}/status", lambda body: bool(body.get("model_file")),
+                await _wait_ready(f"http://127.0.0.1:{port}/status?token={stack.rasa_token}", lambda body: bool(body.get("model_file")),
                                   deadline, processes[1 + n], rasa_log if n == 0 else log_dir / f"rasa-{n}.log")
     except Exception:
         stack.stop()

@@ -2,12 +2,16 @@
 overdue flags, masking, the citizen's view, the public query and its rate limit, notifications."""
 from __future__ import annotations
 
+import pytest
+
 from datetime import datetime, timedelta
 
 from miniprogram_api.clock import TZ
 from miniprogram_api.keys import CLOCK
 from miniprogram_api.models.citizen import Notification
 from tests.api_helpers import expect_error, login, staff_headers
+
+pytestmark = pytest.mark.both_databases
 
 ID = "11010119900307109X"
 PASSPORT = "CRJ-001"  # promised in 7 working days
@@ -29,7 +33,7 @@ async def move(api, staff, number, to, **extra):
 async def test_the_lifecycle_is_a_timeline_and_the_citizen_is_told(api, fake_wechat):
     citizen = await login(api, "applicant")
     me = await (await api.get("/api/v1/me", headers=citizen)).json()
-    staff = await staff_headers("admin")
+    staff = await staff_headers("backoffice")
     app = await create(api, staff, me["id"])
     assert app["number"].startswith("YX20261124") and app["status"] == "提交"
     assert app["applicant_id_number"] == "110101********109X"

@@ -1,11 +1,15 @@
 """Mini-program login through code2session, sessions in Redis, the development login, masking."""
 from __future__ import annotations
 
+import pytest
+
 from aiohttp.test_utils import TestClient, TestServer
 
 from miniprogram_api.app import create_app
 from miniprogram_api.config import Settings
 from tests.api_helpers import expect_error, login
+
+pytestmark = pytest.mark.both_redis
 
 
 async def test_login_exchanges_the_code_and_the_same_user_gets_the_same_citizen(api, fake_wechat):
@@ -37,8 +41,13 @@ async def test_dev_login_is_refused_when_wechat_is_configured(api):
     await expect_error(await api.post("/api/v1/auth/dev-login", json={"openid": "dev"}), 403, "dev_login_disabled")
 
 
-async def test_dev_login_works_without_wechat(seeded_db, redis_url):
+async def test_dev_login_works_without_wechat_only_when_switched_on(seeded_db, redis_url):
     settings = Settings(database_url=seeded_db, redis_url=redis_url, rasa_url="http://127.0.0.1:9")
+    async with TestClient(TestServer(create_app(settings, manage_db=False))) as client:
+        # Deployed as is (no DEV_LOGIN), it would hand a session for any openid to anyone.
+        await expect_error(await client.post("/api/v1/auth/dev-login", json={"openid": "dev-user"}),
+                           403, "dev_login_disabled")
+    settings = Settings(database_url=seeded_db, redis_url=redis_url, rasa_url="http://127.0.0.1:9", dev_login=True)
     async with TestClient(TestServer(create_app(settings, manage_db=False))) as client:
         resp = await client.post("/api/v1/auth/dev-login", json={"openid": "dev-user"})
         assert resp.status == 200

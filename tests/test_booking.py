@@ -14,6 +14,8 @@ from miniprogram_api.models.booking import Appointment, Slot
 from miniprogram_api.models.citizen import Notification
 from tests.api_helpers import expect_error, login, staff_headers
 
+pytestmark = pytest.mark.both_databases
+
 PASSPORT = "CRJ-001"
 
 
@@ -134,7 +136,7 @@ async def test_three_no_shows_in_ninety_days_block_booking_for_thirty_days(hall)
 
 
 async def test_check_in_by_code_gives_queue_numbers_per_window(hall):
-    staff = await staff_headers("agent")
+    staff = await staff_headers("manager")
     slot = (await slots(hall, "2026-11-24"))[0]
     codes = []
     for who in ("a", "b"):
@@ -152,7 +154,7 @@ async def test_check_in_by_code_gives_queue_numbers_per_window(hall):
 
 
 async def test_staff_see_the_day_mark_attendance_and_close_a_slot(hall, fake_wechat):
-    staff = await staff_headers("agent")
+    staff = await staff_headers("manager")
     slot = (await slots(hall, "2026-11-25"))[0]
     citizen = await login(hall, "closing")
     booked = await (await book(hall, citizen, slot["id"])).json()

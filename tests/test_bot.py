@@ -13,7 +13,6 @@ from bot.models import TranscriptMessage
 from bot.rasa_client import RasaClient
 from knowledge.bundles import situation_of
 from knowledge.loader import load_catalogue
-from knowledge.store import import_path
 from miniprogram_api.redis_client import make_redis
 from tests.conftest import KB_PATH
 
@@ -37,11 +36,11 @@ class Citizen:
 
 
 @pytest.fixture
-async def citizen(bot_stack, database_url, redis_url):
-    await import_path(KB_PATH)
+async def citizen(bot_stack, stack_database, redis_url):
     redis = make_redis(redis_url)
     async with aiohttp.ClientSession() as http:
-        yield Citizen(ConversationService(RasaClient(bot_stack.rasa_url, http, budget=20), redis))
+        yield Citizen(ConversationService(RasaClient(bot_stack.rasa_url, http, budget=20, token=bot_stack.rasa_token),
+                                          redis))
     await redis.aclose()
 
 

@@ -11,9 +11,6 @@ from bot.conversation import ConversationService
 from bot.rasa_client import RasaClient
 from miniprogram_api.redis_client import make_redis
 
-pytestmark = [pytest.mark.parametrize("database_url", ["postgres"], indirect=True),
-              pytest.mark.parametrize("redis_url", ["redis"], indirect=True)]
-
 
 class MiniProgramCitizen:
     """A citizen logged in to the stack's app (development login) who chats in the mini-program."""
@@ -32,13 +29,13 @@ class MiniProgramCitizen:
 
 
 @pytest.fixture
-async def mp_citizen(bot_stack, database_url, redis_url, request):
+async def mp_citizen(bot_stack, stack_database, redis_url, request):
     redis = make_redis(redis_url)
     async with aiohttp.ClientSession() as http:
         openid = f"chat-{request.node.name[:30]}-{id(request)}"
         async with http.post(f"{bot_stack.app_url}/api/v1/auth/dev-login", json={"openid": re.sub(r"[^\w-]", "", openid)}) as resp:
             body = await resp.json()
-        service = ConversationService(RasaClient(bot_stack.rasa_url, http, budget=20), redis)
+        service = ConversationService(RasaClient(bot_stack.rasa_url, http, budget=20, token=bot_stack.rasa_token), redis)
         yield MiniProgramCitizen(service, http, bot_stack.app_url, body["token"], body["citizen"]["id"])
     await redis.aclose()
 

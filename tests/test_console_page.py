@@ -5,7 +5,7 @@ import uuid
 
 import aiohttp
 
-from tests.browser import ARTIFACTS, browser_page
+from tests.browser import ARTIFACTS, browser_page, sign_in
 from tests.test_handoff_flow import Chat, add_agent
 
 
@@ -18,7 +18,7 @@ async def test_console_shows_the_queue_and_the_transcript(bot_stack):
         await chat.say("身份证丢了怎么补办")
         await chat.say("我要找人工客服")
         async with browser_page() as page:
-            await page.goto(f"{bot_stack.app_url}/admin/console?token={token}")
+            await sign_in(page, f"{bot_stack.app_url}/admin/console", token)
             await page.wait_for_selector("#waiting .item")
             assert "排队中" in await page.inner_text("body")
             await page.click("#waiting .item >> nth=-1")
@@ -37,3 +37,7 @@ async def test_console_shows_the_queue_and_the_transcript(bot_stack):
             assert shot.stat().st_size > 10_000
         got = await chat.wait_for("agent")
         assert any("户口簿" in m["text"] for m in got)
+    # Signed in once, then a cookie and a one-use WebSocket ticket: the token never reached the access log.
+    log = (bot_stack.log_dir / "app.log").read_text(encoding="utf-8")
+    assert "/admin/console/ws?ticket=***" in log
+    assert token not in log

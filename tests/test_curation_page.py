@@ -8,7 +8,7 @@ import uuid
 import aiohttp
 import asyncpg
 
-from tests.browser import ARTIFACTS, browser_page
+from tests.browser import ARTIFACTS, browser_page, sign_in
 from tests.bot_stack import add_staff
 
 
@@ -32,7 +32,7 @@ async def test_curators_edit_faq_try_sentences_and_clear_the_inbox(bot_stack):
     async with aiohttp.ClientSession() as http:
         parking_before = await _faq(http, bot_stack, curator, "parking")
         async with browser_page() as page:
-            await page.goto(f"{bot_stack.app_url}/admin/curation?token={token}")
+            await sign_in(page, f"{bot_stack.app_url}/admin/curation", token)
             await page.wait_for_selector("#faqList .item")
             await page.fill("#faqSearch", "停车")
             await page.wait_for_selector("#faqList .item[data-key='parking']")

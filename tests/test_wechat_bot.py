@@ -124,7 +124,8 @@ async def test_menu_clicks_reach_the_bot_as_their_intents(account, wechat_stack)
     # "人工客服" ends the open progress question and hands the conversation to the agents' queue.
     human = await account.send(message("click", openid, key="HUMAN", create_time=now + 3), openid)
     assert "人工客服" in human and "前面还有" in human
-    async with account.http.get(f"{stack.rasa_url}/conversations/wechat:{openid}/tracker?include_events=ALL") as resp:
+    async with account.http.get(f"{stack.rasa_url}/conversations/wechat:{openid}/tracker",
+                                params={"include_events": "ALL", "token": stack.rasa_token}) as resp:
         tracker = await resp.json()
     intents = [e["parse_data"]["intent"]["name"] for e in tracker["events"] if e["event"] == "user"]
     assert intents == ["greet", "query_appointment", "query_progress", "request_human"]

@@ -6,7 +6,7 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, Field, field_validator
 
-from miniprogram_api.auth import require_citizen, require_staff
+from miniprogram_api.auth import BACKOFFICE, require_citizen, require_staff
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import bool_param, json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CLOCK, KNOWLEDGE, NOTIFIER, STAFF
@@ -57,7 +57,7 @@ async def _view(request: web.Request, a, staff: bool = False) -> dict:
 
 @routes.post("/admin/applications")
 @doc("新建办件（状态：提交）", "办件", body=CreateBody, response="Application", status=(201,), auth="staff")
-@require_staff()
+@require_staff(*BACKOFFICE)
 async def create(request: web.Request) -> web.Response:
     body = await parse_body(request, CreateBody)
     a = await applications.create(await request.app[KNOWLEDGE].snapshot(), body.item_code, body.applicant_name,
@@ -69,7 +69,7 @@ async def create(request: web.Request) -> web.Response:
 @routes.get("/admin/applications")
 @doc("办件列表（可按状态、是否超期筛选）", "办件", response="ApplicationList", auth="staff",
      query=(Param("status", {"type": "string", "enum": list(STATUSES)}), Param("overdue", {"type": "string", "enum": ["true", "false", "1", "0"]})))
-@require_staff()
+@require_staff(*BACKOFFICE)
 async def staff_list(request: web.Request) -> web.Response:
     status = request.query.get("status")
     if status is not None and status not in STATUSES:
@@ -81,7 +81,7 @@ async def staff_list(request: web.Request) -> web.Response:
 
 @routes.get("/admin/applications/{number:[Yy][Xx][0-9]{14}}")
 @doc("办件详情与时间线", "办件", response="Application", auth="staff", path={"number": NUMBER})
-@require_staff()
+@require_staff(*BACKOFFICE)
 async def staff_get(request: web.Request) -> web.Response:
     return json_response(await _view(request, await applications.get(_number(request)), staff=True))
 
@@ -89,7 +89,7 @@ async def staff_get(request: web.Request) -> web.Response:
 @routes.post("/admin/applications/{number:[Yy][Xx][0-9]{14}}/transitions")
 @doc("变更办件状态（非法变更返回 409）", "办件", body=TransitionBody, response="Application", auth="staff",
      path={"number": NUMBER})
-@require_staff()
+@require_staff(*BACKOFFICE)
 async def move(request: web.Request) -> web.Response:
     body = await parse_body(request, TransitionBody)
     a = await applications.transition(await request.app[KNOWLEDGE].snapshot(), request.app[NOTIFIER], _number(request),

@@ -6,7 +6,7 @@ from datetime import date
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from miniprogram_api.auth import require_citizen, require_staff
+from miniprogram_api.auth import MANAGER, require_citizen, require_staff
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import bool_param, json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CLOCK, KNOWLEDGE, NOTIFIER
@@ -136,7 +136,7 @@ async def reschedule(request: web.Request) -> web.Response:
 
 @routes.get("/admin/halls/{code}/bookings")
 @doc("大厅某天的预约", "大厅管理", response="HallBookings", auth="staff", query=(Param("day", {"type": "string", "format": "date"}),))
-@require_staff()
+@require_staff(*MANAGER)
 async def hall_day(request: web.Request) -> web.Response:
     snap = await _snap(request)
     hall = _hall(snap, request.match_info["code"])
@@ -148,7 +148,7 @@ async def hall_day(request: web.Request) -> web.Response:
 
 @routes.post("/admin/check-in")
 @doc("凭签到码签到并取号", "大厅管理", body=CheckInBody, response="Appointment", auth="staff")
-@require_staff()
+@require_staff(*MANAGER)
 async def check_in_by_code(request: web.Request) -> web.Response:
     body = await parse_body(request, CheckInBody)
     snap = await _snap(request)
@@ -158,7 +158,7 @@ async def check_in_by_code(request: web.Request) -> web.Response:
 
 @routes.post("/admin/appointments/{id}/check-in")
 @doc("为预约签到并取号", "大厅管理", response="Appointment", auth="staff", path={"id": POSITIVE})
-@require_staff()
+@require_staff(*MANAGER)
 async def check_in(request: web.Request) -> web.Response:
     snap = await _snap(request)
     a = await booking.check_in(snap, await booking.appointment_by_id(_id(request)), request.app[CLOCK].now())
@@ -167,7 +167,7 @@ async def check_in(request: web.Request) -> web.Response:
 
 @routes.post("/admin/appointments/{id}/attendance")
 @doc("登记到场或爽约", "大厅管理", body=AttendanceBody, response="Appointment", auth="staff", path={"id": POSITIVE})
-@require_staff()
+@require_staff(*MANAGER)
 async def attendance(request: web.Request) -> web.Response:
     body = await parse_body(request, AttendanceBody)
     snap = await _snap(request)
@@ -178,7 +178,7 @@ async def attendance(request: web.Request) -> web.Response:
 
 @routes.post("/admin/slots/{slot_id}/close")
 @doc("关闭时段（已约群众收到通知）", "大厅管理", body=CloseSlotBody, response="SlotClosed", auth="staff", path={"slot_id": POSITIVE})
-@require_staff()
+@require_staff(*MANAGER)
 async def close_slot(request: web.Request) -> web.Response:
     body = await parse_body(request, CloseSlotBody)
     snap = await _snap(request)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 from miniprogram_api.auth import bearer_token, require_citizen
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import json_response, parse_body
-from miniprogram_api.keys import CITIZEN, REDIS, WXA
+from miniprogram_api.keys import CITIZEN, REDIS, SETTINGS, WXA
 from miniprogram_api.services import citizens
 from miniprogram_api.services.identity import valid_id_number
 from miniprogram_api.openapi import doc
@@ -64,9 +64,12 @@ async def login(request: web.Request) -> web.Response:
 @routes.post("/api/v1/auth/dev-login")
 @doc("开发环境登录（未配置小程序时）", "登录", body=DevLoginBody, response="Session")
 async def dev_login(request: web.Request) -> web.Response:
-    # Development only: with no mini-program configured there is no WeChat to ask who the user is.
+    # Development only: with no mini-program configured there is no WeChat to ask who the user is. It
+    # hands out a session for any openid, so it must be switched on (DEV_LOGIN=1; `make run` does).
     if request.app[WXA].configured:
         raise ApiError(403, "dev_login_disabled", "已配置微信登录，开发登录已停用")
+    if not request.app[SETTINGS].dev_login:
+        raise ApiError(403, "dev_login_disabled", "开发登录未开启（仅供开发环境，设置 DEV_LOGIN=1）")
     body = await parse_body(request, DevLoginBody)
     return _session(*await citizens.dev_login(request.app[REDIS], body.openid))
 

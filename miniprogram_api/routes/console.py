@@ -17,20 +17,19 @@ from bot.delivery import CONSOLE_CHANNEL
 from bot.models import Conversation, Handoff
 from bot.rasa_client import RasaUnavailable
 from knowledge.bundles import situation_of
-from miniprogram_api.auth import require_staff
+from miniprogram_api.auth import AGENT, require_staff
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import HANDOFF, KNOWLEDGE, RASA, REDIS, STAFF
 from miniprogram_api.models.staff import StaffAccount
 from miniprogram_api.openapi import POSITIVE, Param, doc
-from miniprogram_api.services.staff import authenticate
+from miniprogram_api.services.staff import issue_ticket, redeem_ticket
 
 log = structlog.get_logger(__name__)
 ROOT = Path(__file__).resolve().parent.parent.parent
 PAGE = Path(__file__).resolve().parent.parent / "static" / "console.html"
 GENERATED_DOMAIN = ROOT / "intents" / "generated" / "domain.yml"
 routes = web.RouteTableDef()
-AGENT = ("agent",)
 
 
 class TextBody(BaseModel, extra="forbid"):
@@ -203,12 +202,20 @@ async def answer_ticket(request: web.Request) -> web.Response:
     return json_response({"id": ticket.id, "status": ticket.status, "delivered": ticket.delivered})
 
 
+@routes.post("/admin/console/ws-ticket")
+@doc("实时推送连接凭证（30秒内用一次）", "人工客服", response="Object", auth="staff")
+@require_staff(*AGENT)
+async def ws_ticket(request: web.Request) -> web.Response:
+    return json_response({"ticket": await issue_ticket(request.app[REDIS], request[STAFF])})
+
+
 @routes.get("/admin/console/ws")
 async def live(request: web.Request) -> web.WebSocketResponse:
-    # Browsers cannot set headers on a WebSocket: the token comes as a query parameter.
-    account = await authenticate(request.query.get("token", ""))
+    # Browsers cannot set headers on a WebSocket: it opens with a one-use ticket (POST ws-ticket), so
+    # neither the token nor anything reusable ever travels in its URL.
+    account = await redeem_ticket(request.app[REDIS], request.query.get("ticket", ""))
     if account is None or account.role not in ("agent", "admin"):
-        raise ApiError(401, "unauthorized", "请先登录（客服令牌无效）")
+        raise ApiError(401, "unauthorized", "请先登录（连接凭证无效或已用过）")
     ws = web.WebSocketResponse(heartbeat=25)
     await ws.prepare(request)
     pubsub = request.app[REDIS].pubsub()

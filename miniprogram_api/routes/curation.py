@@ -10,14 +10,13 @@ from pydantic import BaseModel, Field
 
 from bot import faq
 from bot.models import FaqIntent
-from miniprogram_api.auth import require_staff
+from miniprogram_api.auth import CURATOR, require_staff
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import SETTINGS, STAFF
 from miniprogram_api.openapi import Param, doc
 
 routes = web.RouteTableDef()
 PAGE = Path(__file__).resolve().parent.parent / "static" / "curation.html"
-CURATOR = ("curator",)
 KEY = {"type": "string", "pattern": "^[a-z][a-z0-9_]{1,47}$"}
 
 

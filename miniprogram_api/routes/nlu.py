@@ -6,13 +6,14 @@ import uuid
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from bot.action_server import TRY_SENDER_KEY
 from bot.conversation import turn_from_rasa
 from bot.rasa_client import RasaUnavailable
 from bot.understanding import faq_key, ranked_items
-from miniprogram_api.auth import require_staff
+from miniprogram_api.auth import CURATOR, require_staff
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import json_response
-from miniprogram_api.keys import KNOWLEDGE, RASA
+from miniprogram_api.keys import KNOWLEDGE, RASA, REDIS
 from miniprogram_api.openapi import doc
 
 MAX_TEXT = 200
@@ -38,14 +39,17 @@ async def _text_of(request: web.Request) -> str:
 
 @routes.post("/admin/nlu/try")
 @doc("试一句话：机器人理解了什么、会怎么回答", "FAQ 维护", body=TryBody, response="NluTry", auth="staff")
-@require_staff()
+@require_staff(*CURATOR)
 async def try_sentence(request: web.Request) -> web.Response:
     text = await _text_of(request)
     rasa = request.app[RASA]
     try:
         parsed = await rasa.parse(text)
-        # A throwaway sender: the real conversations' trackers are never touched.
-        turn = turn_from_rasa(await rasa.send(f"try:{uuid.uuid4().hex}", text, {"channel": "try"}))
+        # A throwaway sender: the real conversations' trackers are never touched. The actions accept
+        # it only while this key lives (bot/action_server.py).
+        sender = uuid.uuid4().hex
+        await request.app[REDIS].set(TRY_SENDER_KEY + sender, "1", ex=300)
+        turn = turn_from_rasa(await rasa.send(f"try:{sender}", text, {"channel": "try"}))
     except RasaUnavailable as exc:
         raise ApiError(503, "rasa_unavailable", "机器人服务暂时不可用，请稍后再试", {"rasa": str(exc)}) from None
     snap = await request.app[KNOWLEDGE].snapshot()

@@ -6,7 +6,7 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from miniprogram_api.auth import require_citizen, require_staff
+from miniprogram_api.auth import COMPLAINTS, MANAGER, require_citizen, require_staff
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import bool_param, json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CLOCK, KNOWLEDGE, NOTIFIER, STAFF
@@ -71,7 +71,7 @@ async def mine(request: web.Request) -> web.Response:
 @doc("差评回访（须在5个工作日内答复）", "好差评", response="Object", auth="staff",
      query=(Param("status", {"type": "string", "enum": ["open", "answered", "closed"]}),
             Param("overdue", {"type": "string", "enum": ["true", "false", "1", "0"]})))
-@require_staff()
+@require_staff(*MANAGER)
 async def follow_ups(request: web.Request) -> web.Response:
     status = _status(request, ("open", "answered", "closed"))
     rows = await ratings.follow_ups(status, bool_param(request, "overdue"), request.app[CLOCK].now())
@@ -80,7 +80,7 @@ async def follow_ups(request: web.Request) -> web.Response:
 
 @routes.post("/admin/followups/{id}/answer")
 @doc("答复回访（群众收到通知）", "好差评", body=AnswerBody, response="Object", auth="staff", path={"id": POSITIVE})
-@require_staff()
+@require_staff(*MANAGER)
 async def answer_follow_up(request: web.Request) -> web.Response:
     body = await parse_body(request, AnswerBody)
     f = await ratings.answer_follow_up(request.app[NOTIFIER], _id(request), request[STAFF], body.text,
@@ -90,7 +90,7 @@ async def answer_follow_up(request: web.Request) -> web.Response:
 
 @routes.post("/admin/followups/{id}/close")
 @doc("关闭已答复的回访", "好差评", response="Object", auth="staff", path={"id": POSITIVE})
-@require_staff()
+@require_staff(*MANAGER)
 async def close_follow_up(request: web.Request) -> web.Response:
     return json_response(ratings.follow_up_view(await ratings.close_follow_up(_id(request)), request.app[CLOCK].now()))
 
@@ -116,7 +116,7 @@ async def my_complaints(request: web.Request) -> web.Response:
 @routes.get("/admin/complaints")
 @doc("投诉列表", "投诉", response="Object", auth="staff",
      query=(Param("status", {"type": "string", "enum": ["open", "answered", "closed"]}),))
-@require_staff()
+@require_staff(*COMPLAINTS)
 async def complaints(request: web.Request) -> web.Response:
     status = _status(request, ("open", "answered", "closed"))
     query = ratings.Complaint.all() if status is None else ratings.Complaint.filter(status=status)
@@ -125,7 +125,7 @@ async def complaints(request: web.Request) -> web.Response:
 
 @routes.post("/admin/complaints/{ticket}/answer")
 @doc("答复投诉（群众收到通知）", "投诉", body=AnswerBody, response="Complaint", auth="staff", path={"ticket": TICKET})
-@require_staff()
+@require_staff(*COMPLAINTS)
 async def answer_complaint(request: web.Request) -> web.Response:
     body = await parse_body(request, AnswerBody)
     c = await ratings.answer_complaint(request.app[NOTIFIER], request.match_info["ticket"], request[STAFF], body.text,
@@ -135,6 +135,6 @@ async def answer_complaint(request: web.Request) -> web.Response:
 
 @routes.post("/admin/complaints/{ticket}/close")
 @doc("关闭已答复的投诉", "投诉", response="Complaint", auth="staff", path={"ticket": TICKET})
-@require_staff()
+@require_staff(*COMPLAINTS)
 async def close_complaint(request: web.Request) -> web.Response:
     return json_response(ratings.complaint_view(await ratings.close_complaint(request.match_info["ticket"])))

@@ -9,7 +9,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 
 from bot import replies
-from bot.dialogue import clear, misunderstood, stop_form, wants_to_stop
+from bot.dialogue import citizen_of, clear, misunderstood, stop_form, wants_to_stop
 from knowledge.service import KnowledgeService
 from miniprogram_api.clock import Clock
 
@@ -100,8 +100,9 @@ class SubmitProgress(_Progress, Action):
         number, last4 = tracker.get_slot("progress_number"), tracker.get_slot("progress_id4")
         if number and last4:
             snap = await self.knowledge.snapshot()
+            # The citizen behind the conversation is answered at once about their own (linked) case.
             dispatcher.utter_message(text=await progress_reply(snap, number, last4, f"chat:{tracker.sender_id}",
-                                                               self.clock.now()))
+                                                               self.clock.now(), await citizen_of(tracker)))
         return events
 
 

@@ -7,8 +7,10 @@ import pytest
 from datetime import datetime, timedelta
 
 from miniprogram_api.clock import TZ
+from miniprogram_api.errors import ApiError
 from miniprogram_api.keys import CLOCK
 from miniprogram_api.models.citizen import Notification
+from miniprogram_api.services import applications
 from tests.api_helpers import expect_error, login, staff_headers
 
 pytestmark = pytest.mark.both_databases
@@ -73,31 +75,70 @@ async def test_the_promised_date_skips_the_national_day_holiday_and_overdue_is_f
     assert [a["number"] for a in listed["applications"]] == [number] and listed["applications"][0]["overdue"]
 
 
-async def test_the_public_query_hides_wrong_pairs_and_limits_guessing(api):
-    staff = await staff_headers()
+async def test_the_public_query_hides_wrong_pairs_and_backs_off_a_guessing_client(api):
+    staff = await staff_headers("backoffice")
     number = (await create(api, staff))["number"]
-    ok = await api.post("/api/v1/applications/query", json={"number": number, "id_last4": "109x"})
+    query = "/api/v1/applications/query"
+    ok = await api.post(query, json={"number": number, "id_last4": "109x"})
     assert ok.status == 200 and (await ok.json())["status"] == "提交"
-    wrong = await expect_error(await api.post("/api/v1/applications/query", json={"number": number, "id_last4": "1234"}),
+    wrong = await expect_error(await api.post(query, json={"number": number, "id_last4": "1234"}),
                                404, "application_not_found")
-    missing = await expect_error(await api.post("/api/v1/applications/query",
-                                                json={"number": "YX20260101999999", "id_last4": "109X"}),
+    missing = await expect_error(await api.post(query, json={"number": "YX20260101999999", "id_last4": "109X"}),
                                  404, "application_not_found")
     assert wrong == missing
-    for _ in range(8):
-        await api.post("/api/v1/applications/query", json={"number": number, "id_last4": "0000"})
-    await expect_error(await api.post("/api/v1/applications/query", json={"number": number, "id_last4": "109X"}),
-                       429, "too_many_attempts")
-    api.app[CLOCK].advance(timedelta(minutes=11))
-    assert (await api.post("/api/v1/applications/query", json={"number": number, "id_last4": "109X"})).status == 200
+    for _ in range(2):
+        await api.post(query, json={"number": number, "id_last4": "0000"})
+    # Three failures for this number from this client: a wait, doubling with each further failure.
+    await expect_error(await api.post(query, json={"number": number, "id_last4": "109X"}), 429, "too_many_attempts")
+    api.app[CLOCK].advance(timedelta(minutes=1))
+    await expect_error(await api.post(query, json={"number": number, "id_last4": "0000"}), 404, "application_not_found")
+    api.app[CLOCK].advance(timedelta(minutes=1))
+    body = await expect_error(await api.post(query, json={"number": number, "id_last4": "109X"}), 429,
+                              "too_many_attempts")
+    assert "分钟后再试" in body["error"]["message"]
+    api.app[CLOCK].advance(timedelta(minutes=1))
+    assert (await api.post(query, json={"number": number, "id_last4": "109X"})).status == 200
 
 
-async def test_a_citizen_sees_applications_under_their_id_number_but_not_others(api):
-    staff = await staff_headers()
-    mine = (await create(api, staff))["number"]
-    other = (await create(api, staff, id_number="110101199003071233"))["number"]
-    citizen = await login(api, "by-id")
-    await api.patch("/api/v1/me", json={"id_number": ID}, headers=citizen)
-    listed = await (await api.get("/api/v1/applications", headers=citizen)).json()
-    assert [a["number"] for a in listed["applications"]] == [mine]
-    await expect_error(await api.get(f"/api/v1/applications/{other}", headers=citizen), 404, "application_not_found")
+async def test_guessers_cannot_lock_the_owner_out_and_numbers_do_not_follow_each_other(api):
+    staff = await staff_headers("backoffice")
+    owner = await login(api, "owner-q")
+    owner_id = (await (await api.get("/api/v1/me", headers=owner)).json())["id"]
+    numbers = [(await create(api, staff, citizen_id=owner_id))["number"] for _ in range(3)]
+    sequence = sorted(int(n[-6:]) for n in numbers)
+    assert sequence[2] - sequence[0] != 2, numbers  # not a daily sequence 1, 2, 3
+    number, now = numbers[0], api.app[CLOCK].now()
+    # A crowd of clients guessing the number's ID tail (one of them three times): none locks the number.
+    for client in [1, 1, *range(1, 11)]:
+        with pytest.raises(ApiError):
+            await applications.query_progress(number, "0000", f"ip:10.0.0.{client}", now)
+    assert (await applications.query_progress(number, "109X", "ip:10.9.9.9", now)).number == number
+    # The guessing client is held back, but the logged-in owner is answered at once.
+    with pytest.raises(ApiError) as held:
+        await applications.query_progress(number, "109X", "ip:10.0.0.1", now)
+    assert held.value.status == 429
+    resp = await api.post("/api/v1/applications/query", json={"number": number, "id_last4": "0000"}, headers=owner)
+    assert resp.status == 200, await resp.text()
+
+
+async def test_a_typed_id_number_never_grants_access_only_the_back_office_link_does(api):
+    staff = await staff_headers("backoffice")
+    owner = await login(api, "owner")
+    owner_id = (await (await api.get("/api/v1/me", headers=owner)).json())["id"]
+    linked = (await create(api, staff, citizen_id=owner_id))["number"]
+    unlinked = (await create(api, staff))["number"]  # the same ID number, taken at the window, no account
+    # The attack: someone types the applicant's ID number into their own profile.
+    stranger = await login(api, "stranger")
+    assert (await api.patch("/api/v1/me", json={"id_number": ID}, headers=stranger)).status == 200
+    listed = await (await api.get("/api/v1/applications", headers=stranger)).json()
+    assert listed["applications"] == []
+    for number in (linked, unlinked):
+        await expect_error(await api.get(f"/api/v1/applications/{number}", headers=stranger), 404,
+                           "application_not_found")
+    # The owner sees the case the back office linked to them, and only that one.
+    mine = await (await api.get("/api/v1/applications", headers=owner)).json()
+    assert [a["number"] for a in mine["applications"]] == [linked]
+    assert (await api.get(f"/api/v1/applications/{linked}", headers=owner)).status == 200
+    # With a case linked, the ID number cannot be changed online (it is that person's number).
+    await expect_error(await api.patch("/api/v1/me", json={"id_number": "110101199003071233"}, headers=owner),
+                       409, "id_number_locked")

@@ -6,13 +6,14 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, Field, field_validator
 
-from miniprogram_api.auth import BACKOFFICE, require_citizen, require_staff
+from miniprogram_api.auth import BACKOFFICE, bearer_token, require_citizen, require_staff
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import bool_param, json_response, parse_body
-from miniprogram_api.keys import CITIZEN, CLOCK, KNOWLEDGE, NOTIFIER, STAFF
+from miniprogram_api.keys import CITIZEN, CLOCK, KNOWLEDGE, NOTIFIER, REDIS, STAFF
 from miniprogram_api.models.applications import STATUSES
 from miniprogram_api.openapi import Param, doc
 from miniprogram_api.services import applications
+from miniprogram_api.services.citizens import citizen_for_token
 from miniprogram_api.services.identity import valid_id_number
 
 routes = web.RouteTableDef()
@@ -118,5 +119,8 @@ async def mine_one(request: web.Request) -> web.Response:
 @doc("凭受理编号和申请人身份证后4位查询进度（猜错过多会被限制）", "办件", body=QueryBody, response="Application")
 async def public_query(request: web.Request) -> web.Response:
     body = await parse_body(request, QueryBody)
-    a = await applications.query_progress(body.number, body.id_last4, f"ip:{request.remote}", request.app[CLOCK].now())
+    # Optional login: the owner of a linked case is answered without the guessing limits.
+    citizen = await citizen_for_token(request.app[REDIS], token) if (token := bearer_token(request)) else None
+    a = await applications.query_progress(body.number, body.id_last4, f"ip:{request.remote}", request.app[CLOCK].now(),
+                                          citizen)
     return json_response(await _view(request, a))

@@ -2,11 +2,12 @@
 dates in working days, the citizen's view, and the public query by number + last 4 ID characters."""
 from __future__ import annotations
 
+import asyncio
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from knowledge.service import Snapshot
@@ -16,7 +17,6 @@ from miniprogram_api.logging import mask_id_number
 from miniprogram_api.models.applications import Application, ApplicationEvent, QueryAttempt
 from miniprogram_api.models.citizen import Citizen
 from miniprogram_api.models.staff import StaffAccount
-from miniprogram_api.services.counters import next_number
 from miniprogram_api.services.identity import last4
 from miniprogram_api.services.notify import Notifier
 
@@ -34,8 +34,19 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 OPEN = ("提交", "受理", "审查", "补正")
 CHANNELS = ("hall", "online", "miniprogram", "wechat")
-MAX_FAILED_QUERIES = 10
-QUERY_WINDOW = timedelta(minutes=10)
+# The public progress query (number + last 4 ID characters) must neither help guess nor let guessers
+# lock the owner out. Numbers end in 6 random digits (not a daily sequence), so a number is itself a
+# one-in-a-million guess, and with the ID tail (11 000 values) a pair is one in ~10^10. On top:
+# - one client and one number: 3 free failures, then a wait that doubles (1, 2, 4 … 60 minutes);
+# - one client over all numbers: at most CLIENT_FAILURES in QUERY_WINDOW (enumeration);
+# - one number from everywhere: answers slow down (never refused), so a crowd of clients guessing one
+#   number gains little while the owner still gets an answer; the logged-in owner skips all of it.
+PAIR_FREE_FAILURES = 3
+PAIR_MAX_WAIT = timedelta(minutes=60)
+CLIENT_FAILURES = 20
+QUERY_WINDOW = timedelta(minutes=60)
+NUMBER_SLOW_AFTER = 10
+NUMBER_MAX_DELAY = 3.0  # seconds
 NOT_FOUND = "没有查到这个办件，请核对受理编号和申请人身份证号码后4位"
 
 
@@ -74,14 +85,20 @@ async def create(snap: Snapshot, item_code: str, applicant_name: str, applicant_
             raise ApiError(404, "citizen_not_found", "没有这位群众的账号", {"citizen_id": "unknown citizen"})
     day = now.astimezone(TZ).date()
     async with in_transaction() as conn:
-        seq = await next_number("application", day, conn)
-        a = await Application.create(number=f"YX{day:%Y%m%d}{seq:06d}", item_code=item["code"], citizen=citizen,
+        a = await Application.create(number=await _unused_number(day, conn), item_code=item["code"], citizen=citizen,
                                      applicant_name=applicant_name, applicant_id_number=applicant_id_number.upper(),
                                      channel=channel, status="提交", using_db=conn)
         await ApplicationEvent.create(application=a, status="提交", note="申请已提交", staff=staff, created_at=now,
                                       using_db=conn)
     log.info("application_created", number=a.number, item=item["code"])
     return a
+
+
+async def _unused_number(day, conn) -> str:
+    while True:  # a day with thousands of cases leaves the draw almost always free the first time
+        number = f"YX{day:%Y%m%d}{secrets.randbelow(10**6):06d}"
+        if not await Application.filter(number=number).using_db(conn).exists():
+            return number
 
 
 async def get(number: str) -> Application:
@@ -145,16 +162,16 @@ def _status_note(a: Application) -> str:
     return {"办结": "已办结，等待送达或领取", "送达": "证照已送达"}.get(a.status, "办理中")
 
 
+# A citizen's applications are those the back office linked to their account when it took the case
+# (it saw the ID card at the window). The ID number in the profile is typed by the citizen and proves
+# nothing: matching on it once showed anyone's applications to whoever typed their number.
 async def of_citizen(citizen: Citizen) -> list[Application]:
-    condition = Q(citizen_id=citizen.id)
-    if citizen.id_number:
-        condition |= Q(applicant_id_number=citizen.id_number.upper())
-    return await Application.filter(condition).order_by("-id")
+    return await Application.filter(citizen_id=citizen.id).order_by("-id")
 
 
 async def owned_by(citizen: Citizen, number: str) -> Application:
     a = await Application.get_or_none(number=number.upper())
-    if a is None or not (a.citizen_id == citizen.id or (citizen.id_number and a.applicant_id_number == citizen.id_number.upper())):
+    if a is None or a.citizen_id != citizen.id:
         raise ApiError(404, "application_not_found", "没有找到这个办件")
     return a
 
@@ -166,29 +183,47 @@ async def staff_list(status: str | None, overdue_only: bool, now: datetime) -> l
     return await query.order_by("-id").limit(500)
 
 
-async def _failures(key: str, now: datetime) -> int:
-    return await QueryAttempt.filter(key=key, created_at__gte=now - QUERY_WINDOW).count()
+async def _failures(key: str, now: datetime) -> list[datetime]:
+    return await QueryAttempt.filter(key=key, created_at__gte=now - QUERY_WINDOW).order_by("created_at") \
+        .values_list("created_at", flat=True)
 
 
-async def query_progress(number: str, id_last4: str, who: str, now: datetime) -> Application:
-    """The public query. A wrong pair answers exactly like a missing number; repeated failures from
-    one client or for one number are refused for a while (429)."""
+def _pair_wait(failures: list[datetime], now: datetime) -> timedelta:
+    if len(failures) < PAIR_FREE_FAILURES:
+        return timedelta(0)
+    wait = min(PAIR_MAX_WAIT, timedelta(minutes=2 ** (len(failures) - PAIR_FREE_FAILURES)))
+    return max(timedelta(0), failures[-1] + wait - now)
+
+
+async def query_progress(number: str, id_last4: str, who: str, now: datetime,
+                         citizen: Citizen | None = None) -> Application:
+    """The public query. A wrong pair answers exactly like a missing number; see PAIR_FREE_FAILURES for
+    what repeated failures cost. The logged-in owner is answered at once."""
     number = number.strip().upper()
-    keys = [f"who:{who}"[:80], f"number:{number}"[:80]]
-    for key in keys:
-        if await _failures(key, now) >= MAX_FAILED_QUERIES:
-            raise ApiError(429, "too_many_attempts", "查询失败次数太多，请10分钟后再试")
     a = await Application.get_or_none(number=number)
+    if a is not None and citizen is not None and a.citizen_id == citizen.id:
+        return a
+    pair_key, client_key, number_key = f"pair:{who}:{number}"[:80], f"who:{who}"[:80], f"number:{number}"[:80]
+    if (wait := _pair_wait(await _failures(pair_key, now), now)) > timedelta(0):
+        minutes = max(1, round(wait.total_seconds() / 60))
+        raise ApiError(429, "too_many_attempts", f"这个编号查询失败次数太多，请{minutes}分钟后再试",
+                       {"retry_after_minutes": minutes})
+    if len(await _failures(client_key, now)) >= CLIENT_FAILURES:
+        raise ApiError(429, "too_many_attempts", "查询失败次数太多，请1小时后再试", {"retry_after_minutes": 60})
+    crowd = len(await _failures(number_key, now))
+    if crowd > NUMBER_SLOW_AFTER:
+        await asyncio.sleep(min(NUMBER_MAX_DELAY, 0.25 * (crowd - NUMBER_SLOW_AFTER)))
     if a is None or last4(a.applicant_id_number) != id_last4.strip().upper():
-        await QueryAttempt.bulk_create([QueryAttempt(key=k, created_at=now) for k in keys])
+        await QueryAttempt.bulk_create([QueryAttempt(key=k, created_at=now) for k in (pair_key, client_key, number_key)])
         raise ApiError(404, "application_not_found", NOT_FOUND)
     return a
 
 
-async def progress_reply(snap: Snapshot, number: str, id_last4: str, who: str, now: datetime) -> str:
+async def progress_reply(snap: Snapshot, number: str, id_last4: str, who: str, now: datetime,
+                         citizen: Citizen | None = None) -> str:
     """The bot's answer to a progress question: the status, the latest step, the promised date."""
     try:
-        a = await query_progress(number, id_last4, who, now)
+        a = await query_progress(number, id_last4, who, now, citizen)
     except ApiError as exc:
         return exc.message + "。"
     events = await timeline(a)

@@ -11,7 +11,9 @@ import structlog
 from bot.wechat.api import WeChatApi, WeChatError
 from miniprogram_api.errors import ApiError
 from miniprogram_api.logging import mask_id_number, mask_phone
+from miniprogram_api.models.applications import Application
 from miniprogram_api.models.citizen import Citizen
+from miniprogram_api.digits import plain_digits
 
 log = structlog.get_logger(__name__)
 
@@ -71,6 +73,12 @@ def citizen_view(citizen: Citizen) -> dict[str, Any]:
 
 
 async def update_profile(citizen: Citizen, changes: dict[str, str]) -> Citizen:
+    new_id = changes.get("id_number")
+    if new_id is not None and new_id.upper() != (citizen.id_number or "").upper() \
+            and await Application.exists(citizen_id=citizen.id):
+        # The back office linked cases to this person; a different number would be a different person.
+        raise ApiError(409, "id_number_locked", "您已有在办或办结的事项，身份证号不能在线修改，请到大厅窗口办理",
+                       {"id_number": "locked while applications are linked"})
     for key, value in changes.items():
         setattr(citizen, key, value)
     await citizen.save(update_fields=list(changes))
@@ -84,7 +92,7 @@ async def citizen_for_channel(channel: str, user_id: str) -> Citizen | None:
     if channel == "try":
         return None
     if channel == "miniprogram":
-        return await Citizen.get_or_none(id=int(user_id)) if user_id.isdigit() else None
+        return await Citizen.get_or_none(id=int(user_id)) if plain_digits(user_id) else None
     if channel == "wechat":
         return (await Citizen.get_or_create(oa_openid=user_id))[0]
     return (await Citizen.get_or_create(openid=f"{channel}:{user_id}"[:64]))[0]

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
+from miniprogram_api.digits import plain_digits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite://{PROJECT_ROOT / 'var' / 'govhall.sqlite3'}"
@@ -21,7 +22,7 @@ def _port(env: dict[str, str], name: str, default: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
+    if not plain_digits(raw) or not 0 < int(raw) < 65536:
         raise ConfigError(f"{name}={raw!r}: expected a TCP port number between 1 and 65535")
     return int(raw)
 
@@ -80,7 +81,7 @@ def _count(env: dict[str, str], name: str, default: int, low: int, high: int) ->
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not plain_digits(raw) or not low <= int(raw) <= high:
         raise ConfigError(f"{name}={raw!r}: expected a whole number from {low} to {high}")
     return int(raw)
 
@@ -153,6 +154,7 @@ class Settings:
     wechat_app_id: str = ""
     wechat_app_secret: str = ""
     wechat_aes_key: str = ""
+    wechat_max_skew: int = 300  # seconds a WeChat request's signed timestamp may differ from our clock
     wechat_reply_budget: float = 4.0  # seconds to wait for a turn before answering "success" and sending it later
     wxa_app_id: str = ""
     wxa_app_secret: str = ""
@@ -193,6 +195,7 @@ class Settings:
             wechat_app_id=env.get("WECHAT_APP_ID", "").strip(),
             wechat_app_secret=env.get("WECHAT_APP_SECRET", "").strip(),
             wechat_aes_key=_aes_key(env, "WECHAT_AES_KEY"),
+            wechat_max_skew=int(_float(env, "WECHAT_MAX_SKEW", 300)),
             wechat_reply_budget=_reply_budget(env, "WECHAT_REPLY_BUDGET", 4.0),
             wxa_app_id=env.get("WXA_APP_ID", "").strip(),
             wxa_app_secret=env.get("WXA_APP_SECRET", "").strip(),

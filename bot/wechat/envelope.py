@@ -42,16 +42,38 @@ def _parse_xml(raw: bytes | str) -> dict[str, Any]:
     return doc["xml"]
 
 
+NUMERIC_FIELDS = ("MsgId", "CreateTime")
+
+
 def _message(xml_text: str) -> BaseMessage:
     fields = _parse_xml(xml_text)
     if not fields.get("MsgType") or not fields.get("FromUserName"):
         raise Rejected(400, "malformed_xml: no MsgType or FromUserName")
-    return parse_message(xml_text)
+    # WeChat sends each field once, as text. A repeated field parses to a list and markup inside one to
+    # a dict; wechatpy would fail on either (or on a MsgId that is not a number) deep in its parser.
+    for name, value in fields.items():
+        if value is not None and not isinstance(value, str):
+            raise Rejected(400, f"malformed_xml: {name[:20]} repeated or nested")
+    for name in NUMERIC_FIELDS:
+        value = fields.get(name)
+        if value is not None and not (value.isascii() and value.isdigit() and len(value) <= 20):
+            raise Rejected(400, f"malformed_xml: {name} not a number")
+    try:
+        return parse_message(xml_text)
+    except Exception as exc:  # noqa: BLE001 — whatever else wechatpy cannot read is not WeChat's message
+        raise Rejected(400, f"malformed_xml: {type(exc).__name__}") from None
+
+
+def message_identity(message: BaseMessage) -> str:
+    """What makes a message itself: WeChat's retries of it share this, a replayed signature on another
+    message does not (events have no MsgId; the user and the second they were sent tell them apart)."""
+    return f"{message.source}:{getattr(message, 'id', None) or message.create_time}:{message.type}"
 
 
 class Envelope:
-    def __init__(self, token: str, app_id: str, aes_key: str):
+    def __init__(self, token: str, app_id: str, aes_key: str, max_skew: int = 300):
         self.token, self.app_id = token, app_id
+        self.max_skew = max_skew  # seconds a signed timestamp may be from our clock
         # Settings validated the key (43 characters of base64 for 32 bytes), so this cannot fail here.
         self.crypto = WeChatCrypto(token, aes_key, app_id) if aes_key and token else None
 
@@ -61,10 +83,15 @@ class Envelope:
         signature, timestamp, nonce = (query.get(k, "") for k in ("signature", "timestamp", "nonce"))
         if not (signature and timestamp and nonce):
             raise Rejected(403, "missing_signature")
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12) or len(nonce) > 64:
+            raise Rejected(403, "bad_timestamp_or_nonce")
         try:
             check_signature(self.token, signature, timestamp, nonce)
         except InvalidSignatureException:
             raise Rejected(403, "bad_signature") from None
+        # A signature is valid forever; only a recent one is accepted (a captured request from 2001 was).
+        if abs(time.time() - int(timestamp)) > self.max_skew:
+            raise Rejected(403, "stale_timestamp")
 
     def verify_url(self, query: Mapping[str, str]) -> str:
         """GET: WeChat checks the server URL; echoing `echostr` back proves we hold the token."""

@@ -2,11 +2,13 @@
 message means is the channel's business (bot/wechat/channel.py)."""
 from __future__ import annotations
 
+import hashlib
+
 import structlog
 from aiohttp import web
 
 from bot.wechat.channel import WeChatChannel
-from bot.wechat.envelope import Envelope, Rejected
+from bot.wechat.envelope import Envelope, Rejected, message_identity
 from miniprogram_api.keys import CONVERSATIONS, OFFICIAL, REDIS, SETTINGS, WECHAT, WECHAT_ENVELOPE
 
 log = structlog.get_logger(__name__)
@@ -20,6 +22,20 @@ def _rejected(request: web.Request, exc: Rejected) -> web.Response:
     log.warning("wechat_rejected", reason=exc.reason, status=exc.status, method=request.method,
                 remote=request.remote)
     return web.Response(status=exc.status, text="forbidden" if exc.status == 403 else "rejected")
+
+
+async def _refuse_replay(request: web.Request, identity: str) -> None:
+    """In plaintext mode the signature covers the timestamp and nonce, not the body: a captured query
+    string could carry any message. Each signed query is good for one message (WeChat's retries of that
+    message included) while its timestamp is fresh."""
+    q = request.query
+    seen = hashlib.sha1(f"{q.get('signature')}:{q.get('timestamp')}:{q.get('nonce')}".encode()).hexdigest()
+    key = f"govhall:wechat-signed:{seen}"
+    redis = request.app[REDIS]
+    if not await redis.set(key, identity, nx=True, ex=2 * request.app[WECHAT_ENVELOPE].max_skew + 60):
+        first = await redis.get(key)
+        if (first.decode() if isinstance(first, bytes) else first) != identity:
+            raise Rejected(403, "replayed_signature")
 
 
 @routes.get("/wechat")
@@ -41,6 +57,7 @@ async def receive(request: web.Request) -> web.Response:
     envelope = request.app[WECHAT_ENVELOPE]
     try:
         inbound = envelope.open(request.query, body)
+        await _refuse_replay(request, message_identity(inbound.message))
     except Rejected as exc:
         return _rejected(request, exc)
     text = await request.app[WECHAT].respond(inbound.message)
@@ -51,7 +68,8 @@ async def receive(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     settings = app[SETTINGS]
-    app[WECHAT_ENVELOPE] = Envelope(settings.wechat_token, settings.wechat_app_id, settings.wechat_aes_key)
+    app[WECHAT_ENVELOPE] = Envelope(settings.wechat_token, settings.wechat_app_id, settings.wechat_aes_key,
+                                    settings.wechat_max_skew)
     app.add_routes(routes)
 
     async def channel(app: web.Application):

@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 import yaml
 
 from miniprogram_api.config import ConfigError, Settings
+from miniprogram_api.digits import plain_digits
 
 
 def endpoints(settings: Settings, sanic_workers: int = 1) -> dict:
@@ -47,7 +48,7 @@ def main(argv: list[str]) -> int:
     workers = os.environ.get("SANIC_WORKERS", "1").strip()
     out.touch(mode=0o600)
     out.chmod(0o600)
-    out.write_text(yaml.safe_dump(endpoints(settings, int(workers) if workers.isdigit() else 1), sort_keys=True), encoding="utf-8")
+    out.write_text(yaml.safe_dump(endpoints(settings, int(workers) if plain_digits(workers) else 1), sort_keys=True), encoding="utf-8")
     return 0
 
 

@@ -6,6 +6,7 @@ import json
 from typing import Any, TypeVar
 
 from aiohttp import web
+from miniprogram_api.digits import plain_digits
 
 BodyT = TypeVar("BodyT")
 
@@ -22,7 +23,7 @@ def int_param(request: web.Request, name: str, default: int, low: int, high: int
     raw = request.query.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not plain_digits(raw) or not low <= int(raw) <= high:
         raise ApiError(400, "invalid_parameter", f"参数 {name} 应为 {low} 到 {high} 之间的整数",
                        {name: f"expected an integer from {low} to {high}"})
     return int(raw)
@@ -45,7 +46,7 @@ async def parse_body(request: web.Request, model: "type[BodyT]") -> "BodyT":
 
     try:
         raw = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         raise ApiError(400, "invalid_json", "请求内容不是合法的 JSON", {"body": "expected a JSON object"}) from None
     if not isinstance(raw, dict):
         raise ApiError(400, "invalid_json", "请求内容应为 JSON 对象", {"body": "expected a JSON object"})

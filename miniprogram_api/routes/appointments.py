@@ -12,6 +12,7 @@ from miniprogram_api.http import bool_param, json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CLOCK, KNOWLEDGE, NOTIFIER
 from miniprogram_api.services import booking
 from miniprogram_api.openapi import POSITIVE, Param, doc
+from miniprogram_api.digits import plain_digits
 
 routes = web.RouteTableDef()
 
@@ -41,7 +42,7 @@ class CloseSlotBody(BaseModel, extra="forbid"):
 
 def _id(request: web.Request, name: str = "id") -> int:
     raw = request.match_info[name]
-    if not raw.isdigit() or not 0 < int(raw) < 2**31:
+    if not plain_digits(raw) or not 0 < int(raw) < 2**31:
         raise ApiError(404, "appointment_not_found" if name == "id" else "slot_not_found", "没有找到这条记录")
     return int(raw)
 

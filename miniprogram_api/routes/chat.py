@@ -12,6 +12,7 @@ from miniprogram_api.errors import ApiError
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CONVERSATIONS, DELIVERY
 from miniprogram_api.openapi import Param, doc
+from miniprogram_api.digits import plain_digits
 
 CHANNEL = "miniprogram"
 routes = web.RouteTableDef()
@@ -46,15 +47,18 @@ async def send(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/chat/messages")
 @doc("取新消息（长轮询：没有新消息时最多等待 wait 秒）", "对话", response="ChatMessages", auth="citizen",
-     query=(Param("after", {"type": "integer", "minimum": 0}), Param("wait", {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS})))
+     query=(Param("after", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}), Param("wait", {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS})))
 @require_citizen
 async def poll(request: web.Request) -> web.Response:
+    raw_after = request.query.get("after", "0")
     try:
-        after = int(request.query.get("after", "0"))
+        after = int(raw_after) if plain_digits(raw_after) else -1
         wait = float(request.query.get("wait", "0"))
     except ValueError:
         raise ApiError(400, "invalid_parameter", "after 应为整数，wait 应为秒数", {"after": "integer", "wait": "number"}) from None
-    if after < 0 or not 0 <= wait <= MAX_WAIT_SECONDS:
+    if not 0 <= after < 2**63:  # a message id is a 64-bit integer in the database
+        raise ApiError(400, "invalid_parameter", "after 应为消息编号（非负整数）", {"after": "0 .. 2^63-1"})
+    if not 0 <= wait <= MAX_WAIT_SECONDS:
         raise ApiError(400, "invalid_parameter", f"wait 应在 0 到 {MAX_WAIT_SECONDS:g} 秒之间", {"wait": "0..25"})
     conversation = await _conversation(request)
     rows = await request.app[DELIVERY].messages_after(conversation, after, wait)

@@ -24,6 +24,7 @@ from miniprogram_api.keys import HANDOFF, KNOWLEDGE, RASA, REDIS, STAFF
 from miniprogram_api.models.staff import StaffAccount
 from miniprogram_api.openapi import POSITIVE, Param, doc
 from miniprogram_api.services.staff import issue_ticket, redeem_ticket
+from miniprogram_api.digits import plain_digits
 
 log = structlog.get_logger(__name__)
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -42,7 +43,7 @@ class TransferBody(BaseModel, extra="forbid"):
 
 def _id(request: web.Request) -> int:
     raw = request.match_info["id"]
-    if not raw.isdigit() or not 0 < int(raw) < 2**31:
+    if not plain_digits(raw) or not 0 < int(raw) < 2**31:
         raise ApiError(404, "not_found", "没有找到这条记录")
     return int(raw)
 

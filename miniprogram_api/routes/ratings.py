@@ -12,6 +12,7 @@ from miniprogram_api.http import bool_param, json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CLOCK, KNOWLEDGE, NOTIFIER, STAFF
 from miniprogram_api.openapi import POSITIVE, Param, doc
 from miniprogram_api.services import ratings
+from miniprogram_api.digits import plain_digits
 
 routes = web.RouteTableDef()
 TICKET = {"type": "string", "pattern": "^[Tt][Ss][0-9]{12}$"}
@@ -44,7 +45,7 @@ def _status(request: web.Request, allowed: tuple[str, ...]) -> str | None:
 
 def _id(request: web.Request) -> int:
     raw = request.match_info["id"]
-    if not raw.isdigit() or not 0 < int(raw) < 2**31:
+    if not plain_digits(raw) or not 0 < int(raw) < 2**31:
         raise ApiError(404, "follow_up_not_found", "没有找到这条回访")
     return int(raw)
 

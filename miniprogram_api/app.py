@@ -23,7 +23,7 @@ from bot.training import TrainingService
 from bot.wechat import customer_service
 from bot.wechat import routes as wechat_routes
 from bot.wechat.api import WeChatApi
-from miniprogram_api import housekeeping, openapi
+from miniprogram_api import housekeeping, openapi, security_headers
 from miniprogram_api.clock import Clock
 from miniprogram_api.routes import (applications, appointments, auth, chat, console, curation, curation_models, health,
                                     knowledge, nlu, ratings, staff_session)
@@ -38,6 +38,7 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
     """`manage_db=False` when the caller (a test, the CLI) has initialised tortoise already; tests pass
     their own `clock` and may turn the periodic housekeeping off to run it step by step."""
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
+    security_headers.setup(app)
     app[SETTINGS] = settings
     app[KNOWLEDGE] = KnowledgeService()
     app[CLOCK] = clock or Clock()

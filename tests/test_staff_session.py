@@ -1,8 +1,9 @@
 """Staff tokens stay out of URLs: pages sign in once for an HttpOnly, SameSite session cookie, the
-console's WebSocket opens with a one-use ticket, and the access log redacts any secret in a query."""
+console's WebSocket opens with a one-use ticket, and the access log redacts any secret in a query; every response carries the security headers."""
 from __future__ import annotations
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import make_mocked_request
 from structlog.testing import capture_logs
 
@@ -64,3 +65,15 @@ def test_the_access_log_redacts_tokens_tickets_and_wechat_signatures():
     for secret in ("abc123sig", "e9e9e9", "ms77", "tok55", "tk66"):
         assert secret not in str(line)
     assert "timestamp=1" in line["path"] and "openid=o1" in line["path"]
+
+
+@pytest.mark.parametrize("path", ["/admin/console", "/admin/curation", "/api/v1/openapi.json", "/healthz",
+                                  "/no-such-page", "/admin/whoami"])
+async def test_every_response_carries_the_security_headers_and_no_server_version(api, path):
+    resp = await api.get(path)
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["Referrer-Policy"] == "no-referrer"
+    csp = resp.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp
+    assert resp.headers["Server"] == "govhall"

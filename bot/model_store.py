@@ -43,7 +43,8 @@ def model_id_of(path: Path) -> str | None:
 
 async def rasa_status(rasa: RasaClient, base_url: str) -> dict[str, Any] | None:
     try:
-        async with rasa.session.get(f"{base_url}/status", timeout=aiohttp.ClientTimeout(total=5)) as resp:
+        async with rasa.session.get(f"{base_url}/status", params=rasa.params,
+                                    timeout=aiohttp.ClientTimeout(total=5)) as resp:
             return await resp.json() if resp.status == 200 else None
     except (aiohttp.ClientError, TimeoutError, ValueError):
         return None

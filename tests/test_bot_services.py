@@ -3,6 +3,7 @@ the app, checked against the mini-program API of the same app (the same booking 
 from __future__ import annotations
 
 import re
+import uuid
 
 import aiohttp
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from bot.conversation import ConversationService
 from bot.rasa_client import RasaClient
 from miniprogram_api.redis_client import make_redis
+from tests.bot_stack import add_staff
 
 
 class MiniProgramCitizen:
@@ -106,7 +108,7 @@ async def test_an_faq_question_in_the_middle_of_booking_is_answered_and_the_book
 
 
 async def test_progress_by_number_and_the_last_four_id_characters(mp_citizen, bot_stack):
-    staff = {"Authorization": f"Bearer {bot_stack.staff_token}"}
+    staff = add_staff(bot_stack, f"后台{uuid.uuid4().hex[:6]}", "backoffice")
     async with mp_citizen.http.post(f"{bot_stack.app_url}/admin/applications", headers=staff, json={
             "item_code": "CRJ-001", "applicant_name": "李四", "applicant_id_number": "11010119900307109X",
             "channel": "hall"}) as resp:

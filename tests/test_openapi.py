@@ -40,7 +40,7 @@ def test_every_api_and_admin_route_is_documented():
 
 @pytest.fixture(scope="module")
 async def running_app(tmp_path_factory):
-    from tests.bot_stack import start_bot_stack
+    from tests.bot_stack import add_staff, start_bot_stack
 
     name, url = await _create_pg_database()
     # No Rasa here: the chat answers "busy" after RASA_TIMEOUT, kept short.
@@ -52,6 +52,8 @@ async def running_app(tmp_path_factory):
                 citizen_token = (await resp.json())["token"]
             async with http.get(f"{stack.app_url}/api/v1/openapi.json") as resp:
                 assert resp.status == 200
+        # An admin reaches every staff route's handler, not only its role check.
+        stack.staff_token = add_staff(stack, "接口测试管理员", "admin")["Authorization"].split()[1]
         yield stack, citizen_token
     finally:
         stack.stop()

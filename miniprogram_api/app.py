@@ -26,7 +26,7 @@ from bot.wechat.api import WeChatApi
 from miniprogram_api import housekeeping, openapi, security_headers
 from miniprogram_api.clock import Clock
 from miniprogram_api.routes import (applications, appointments, auth, chat, console, curation, curation_models, health,
-                                    knowledge, nlu, ratings, staff_session)
+                                    knowledge, nlu, pii, ratings, staff_session)
 from miniprogram_api.services import ratings as rating_service
 from miniprogram_api.services.notify import Notifier
 
@@ -55,6 +55,7 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
     app.add_routes(curation.routes)
     app.add_routes(curation_models.routes)
     app.add_routes(staff_session.routes)
+    app.add_routes(pii.routes)
     action_server.setup(app, app[KNOWLEDGE], app[CLOCK])
 
     async def lifecycle(app: web.Application):

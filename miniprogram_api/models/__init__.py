@@ -3,7 +3,7 @@ from miniprogram_api.models.applications import (Application, ApplicationEvent, 
                                                  Rating)
 from miniprogram_api.models.booking import Appointment, DailyCounter, Slot
 from miniprogram_api.models.citizen import Citizen, Notification
-from miniprogram_api.models.staff import StaffAccount
+from miniprogram_api.models.staff import PiiReveal, StaffAccount
 
 __all__ = ["Application", "ApplicationEvent", "Appointment", "Citizen", "Complaint", "DailyCounter", "FollowUp",
-           "Notification", "QueryAttempt", "Rating", "Slot", "StaffAccount"]
+           "Notification", "PiiReveal", "QueryAttempt", "Rating", "Slot", "StaffAccount"]

@@ -17,3 +17,16 @@ class StaffAccount(Model):
 
     class Meta:
         table = "staff_account"
+
+
+class PiiReveal(Model):
+    """A staff member looked at an ID-card or phone number a citizen typed (masked until then)."""
+    id = fields.BigIntField(primary_key=True)
+    staff_name = fields.CharField(max_length=64)
+    staff_role = fields.CharField(max_length=16)
+    kind = fields.CharField(max_length=16)  # message, ticket, complaint, question
+    ref = fields.CharField(max_length=32)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "pii_reveal"

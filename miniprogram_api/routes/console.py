@@ -23,6 +23,7 @@ from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import HANDOFF, KNOWLEDGE, RASA, REDIS, STAFF
 from miniprogram_api.models.staff import StaffAccount
 from miniprogram_api.openapi import POSITIVE, Param, doc
+from miniprogram_api.services import pii
 from miniprogram_api.services.staff import issue_ticket, redeem_ticket
 from miniprogram_api.digits import plain_digits
 
@@ -58,7 +59,10 @@ async def page(request: web.Request) -> web.Response:
 @doc("排队中和服务中的会话", "人工客服", response="Queue", auth="staff")
 @require_staff(*AGENT)
 async def queue(request: web.Request) -> web.Response:
-    return json_response(await request.app[HANDOFF].queue())
+    views = await request.app[HANDOFF].queue()
+    for v in views["waiting"] + views["active"]:
+        pii.mask_fields(v, "last_message")
+    return json_response(views)
 
 
 async def _understood(request: web.Request, conversation: Conversation) -> list[dict]:
@@ -87,6 +91,8 @@ async def transcript(request: web.Request) -> web.Response:
             if queue:
                 u = queue.pop(0)
                 m["intent"], m["confidence"] = u["intent"], u["confidence"]
+    for m in view["messages"]:
+        pii.mask_fields(m, "text")
     return json_response(view)
 
 
@@ -191,7 +197,7 @@ async def tickets(request: web.Request) -> web.Response:
     status = request.query.get("status")
     if status not in (None, "open", "answered"):
         raise ApiError(400, "invalid_parameter", "status 应为 open 或 answered", {"status": "open|answered"})
-    return json_response({"tickets": await request.app[HANDOFF].tickets(status)})
+    return json_response({"tickets": [pii.mask_fields(t, "text") for t in await request.app[HANDOFF].tickets(status)]})
 
 
 @routes.post("/admin/console/tickets/{id}/answer")

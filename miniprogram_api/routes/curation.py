@@ -14,6 +14,7 @@ from miniprogram_api.auth import CURATOR, require_staff
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import SETTINGS, STAFF
 from miniprogram_api.openapi import Param, doc
+from miniprogram_api.services import pii
 
 routes = web.RouteTableDef()
 PAGE = Path(__file__).resolve().parent.parent / "static" / "curation.html"
@@ -124,7 +125,11 @@ async def export(request: web.Request) -> web.Response:
 @doc("没答上来的问题（按相似度分组计数）", "FAQ 维护", response="Object", auth="staff")
 @require_staff(*CURATOR)
 async def inbox(request: web.Request) -> web.Response:
-    return json_response({"groups": await faq.inbox()})
+    groups = await faq.inbox()
+    for g in groups:
+        pii.mask_fields(g, "text")
+        g["examples"] = [pii.masked(e) for e in g["examples"]]
+    return json_response({"groups": groups})
 
 
 @routes.post("/admin/curation/inbox/handle")

@@ -11,7 +11,7 @@ from miniprogram_api.errors import ApiError
 from miniprogram_api.http import bool_param, json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CLOCK, KNOWLEDGE, NOTIFIER, STAFF
 from miniprogram_api.openapi import POSITIVE, Param, doc
-from miniprogram_api.services import ratings
+from miniprogram_api.services import pii, ratings
 from miniprogram_api.digits import plain_digits
 
 routes = web.RouteTableDef()
@@ -121,7 +121,8 @@ async def my_complaints(request: web.Request) -> web.Response:
 async def complaints(request: web.Request) -> web.Response:
     status = _status(request, ("open", "answered", "closed"))
     query = ratings.Complaint.all() if status is None else ratings.Complaint.filter(status=status)
-    return json_response({"complaints": [ratings.complaint_view(c) for c in await query.order_by("id")]})
+    return json_response({"complaints": [pii.mask_fields(ratings.complaint_view(c), "text")
+                                         for c in await query.order_by("id")]})
 
 
 @routes.post("/admin/complaints/{ticket}/answer")

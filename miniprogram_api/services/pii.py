@@ -1,0 +1,59 @@
+"""ID-card and phone numbers citizens type into chat, tickets, complaints and questions: staff see them
+masked; revealing one is a deliberate act, allowed to the role whose work it is, and recorded."""
+from __future__ import annotations
+
+from typing import Any
+
+from bot.models import Ticket, TranscriptMessage, UnansweredQuestion
+from miniprogram_api.digits import plain_digits
+from miniprogram_api.errors import ApiError
+from miniprogram_api.logging import mask_sensitive
+from miniprogram_api.models.applications import Complaint
+from miniprogram_api.models.staff import PiiReveal, StaffAccount
+
+# What may be revealed, and by whom (admin: everything): the desk that sees the masked text.
+REVEALABLE = {"message": ("agent",), "ticket": ("agent",), "complaint": ("manager", "agent"), "question": ("curator",)}
+
+
+def masked(text: str | None) -> str | None:
+    return mask_sensitive(text) if text else text
+
+
+def mask_fields(view: dict[str, Any], *names: str) -> dict[str, Any]:
+    """The view with its free-text fields masked, and `masked: true` where that changed something."""
+    changed = False
+    for name in names:
+        if isinstance(view.get(name), str) and (m := mask_sensitive(view[name])) != view[name]:
+            view[name], changed = m, True
+    if changed:
+        view["masked"] = True
+    return view
+
+
+async def _original(kind: str, ref: str) -> str | None:
+    if kind == "complaint":
+        row = await Complaint.get_or_none(ticket=ref.upper())
+        return row.text if row else None
+    if not plain_digits(ref) or int(ref) >= 2**63:
+        return None
+    model = {"message": TranscriptMessage, "ticket": Ticket, "question": UnansweredQuestion}[kind]
+    row = await model.get_or_none(id=int(ref))
+    return row.text if row else None
+
+
+async def reveal(kind: str, ref: str, staff: StaffAccount) -> str:
+    if kind not in REVEALABLE:
+        raise ApiError(400, "invalid_kind", "不支持查看这类内容", {"kind": f"one of: {', '.join(REVEALABLE)}"})
+    if staff.role != "admin" and staff.role not in REVEALABLE[kind]:
+        raise ApiError(403, "forbidden", "当前账号没有查看这类原文的权限", {"role": f"requires one of: {', '.join(REVEALABLE[kind])}"})
+    text = await _original(kind, ref)
+    if text is None:
+        raise ApiError(404, "not_found", "没有找到这条记录")
+    await PiiReveal.create(staff_name=staff.name, staff_role=staff.role, kind=kind, ref=ref)
+    return text
+
+
+async def reveals(limit: int = 200) -> list[dict[str, Any]]:
+    rows = await PiiReveal.all().order_by("-id").limit(limit)
+    return [{"staff": r.staff_name, "role": r.staff_role, "kind": r.kind, "ref": r.ref,
+             "at": r.created_at.isoformat()} for r in rows]

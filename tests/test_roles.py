@@ -44,7 +44,8 @@ ALLOWED = {
 }
 # Pages carry no data (their calls are the routes above); the sign-in and the WebSocket check on their own.
 NOT_ROLE_ROUTES = {"GET /admin/console", "GET /admin/curation", "GET /admin/console/ws", "POST /admin/session",
-                   "DELETE /admin/session", "GET /admin/dashboard"}
+                   "DELETE /admin/session", "GET /admin/dashboard",
+                   "GET /admin/staff-page.js"}
 SAMPLE = {"code": "SMZX", "id": "999999", "slot_id": "999999", "ticket": "TS202611240001",
           "number": "YX20261124999999", "key": "no_such_faq"}
 

@@ -4,6 +4,8 @@ The cookie is SameSite=Strict, so another site can neither read it nor make the 
 a forged request; it is Secure whenever the page came over HTTPS."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiohttp import web
 
 from miniprogram_api.auth import SESSION_COOKIE, bearer_token
@@ -14,6 +16,7 @@ from miniprogram_api.openapi import doc
 from miniprogram_api.services.staff import SESSION_SECONDS, authenticate, close_session, open_session
 
 routes = web.RouteTableDef()
+SCRIPT = Path(__file__).resolve().parent.parent / "static" / "staff-page.js"
 
 
 def _https(request: web.Request) -> bool:
@@ -40,3 +43,9 @@ async def sign_out(request: web.Request) -> web.Response:
     response = json_response({"ok": True})
     response.del_cookie(SESSION_COOKIE, path="/admin")
     return response
+
+
+@routes.get("/admin/staff-page.js")
+async def script(request: web.Request) -> web.Response:
+    # The sign-in both staff pages share (their CSP allows scripts of this origin only).
+    return web.Response(text=SCRIPT.read_text(encoding="utf-8"), content_type="application/javascript")

@@ -44,17 +44,22 @@ TICKET_PREFIX = "govhall:ws-ticket:"
 TICKET_SECONDS = 30
 
 
+async def _grant(redis, prefix: str, account: StaffAccount, seconds: int) -> str:
+    secret = secrets.token_urlsafe(32)
+    await redis.set(prefix + hash_token(secret), account.id, ex=seconds)
+    return secret
+
+
+async def _holder(account_id: str | None) -> StaffAccount | None:
+    return await StaffAccount.get_or_none(id=int(account_id), active=True) if account_id else None
+
+
 async def open_session(redis, account: StaffAccount) -> str:
-    session = secrets.token_urlsafe(32)
-    await redis.set(SESSION_PREFIX + hash_token(session), account.id, ex=SESSION_SECONDS)
-    return session
+    return await _grant(redis, SESSION_PREFIX, account, SESSION_SECONDS)
 
 
 async def account_for_session(redis, session: str) -> StaffAccount | None:
-    if not session:
-        return None
-    account_id = await redis.get(SESSION_PREFIX + hash_token(session))
-    return await StaffAccount.get_or_none(id=int(account_id), active=True) if account_id else None
+    return await _holder(await redis.get(SESSION_PREFIX + hash_token(session))) if session else None
 
 
 async def close_session(redis, session: str) -> None:
@@ -63,14 +68,9 @@ async def close_session(redis, session: str) -> None:
 
 
 async def issue_ticket(redis, account: StaffAccount) -> str:
-    ticket = secrets.token_urlsafe(24)
-    await redis.set(TICKET_PREFIX + hash_token(ticket), account.id, ex=TICKET_SECONDS)
-    return ticket
+    return await _grant(redis, TICKET_PREFIX, account, TICKET_SECONDS)
 
 
 async def redeem_ticket(redis, ticket: str) -> StaffAccount | None:
     """A ticket opens one WebSocket: it is gone once used."""
-    if not ticket:
-        return None
-    account_id = await redis.getdel(TICKET_PREFIX + hash_token(ticket))
-    return await StaffAccount.get_or_none(id=int(account_id), active=True) if account_id else None
+    return await _holder(await redis.getdel(TICKET_PREFIX + hash_token(ticket))) if ticket else None

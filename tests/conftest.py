@@ -22,6 +22,16 @@ KB_PATH = ROOT / "knowledge" / "data"
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 API_NOW = datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# pytest-xdist (`make test` runs two workers): each worker flushes a Redis database of its own (the
+# first the one above, the next ones below 13 and 14, which the schema tests and the benches use).
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+if _WORKER:
+    _base, _, _db = REDIS_URL.rpartition("/")
+    REDIS_URL = f"{_base}/{int(_db) - 2 - _WORKER}"
+
+# Tests sharing a Rasa server or a whole stack run in one worker (xdist `loadgroup`), the longest first,
+# so the other worker takes the many short tests meanwhile.
+LONG_GROUPS = ("lifecycle", "wechat_stack", "bot_stack", "openapi")
 
 
 BACKEND_MARKERS = (("database_url", "both_databases", ["postgres", "sqlite"]),
@@ -31,6 +41,15 @@ BACKEND_MARKERS = (("database_url", "both_databases", ["postgres", "sqlite"]),
 def pytest_configure(config):
     config.addinivalue_line("markers", "both_databases: run on SQLite as well as PostgreSQL (the backend matters)")
     config.addinivalue_line("markers", "both_redis: run on the in-process Redis stand-in as well as Redis")
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        mark = item.get_closest_marker("xdist_group")
+        group = (mark.args[0] if mark.args else mark.kwargs.get("name")) if mark else None
+        return LONG_GROUPS.index(group) if group in LONG_GROUPS else len(LONG_GROUPS)
+
+    items.sort(key=rank)  # stable: within a rank, the usual order
 
 
 def pytest_generate_tests(metafunc):

@@ -1,12 +1,16 @@
 """The agent console in a real headless Chromium: the queue, claiming, the transcript, a reply."""
 from __future__ import annotations
 
+import pytest
+
 import uuid
 
 import aiohttp
 
 from tests.browser import ARTIFACTS, browser_page, sign_in
 from tests.test_handoff_flow import Chat, add_agent
+
+pytestmark = pytest.mark.xdist_group("bot_stack")  # one worker runs the group: they share one stack (tests/conftest.py)
 
 
 async def test_console_shows_the_queue_and_the_transcript(bot_stack):
@@ -30,7 +34,8 @@ async def test_console_shows_the_queue_and_the_transcript(bot_stack):
             await page.wait_for_selector("#log .agent")
             await page.fill("#reply", "您好，补办身份证请带户口簿原件。")
             await page.click("text=发送")
-            await page.wait_for_function("document.querySelector('#log').innerText.includes('请带户口簿原件')")
+            # Locators, not wait_for_function: the page's CSP (no eval) stays on in these tests.
+            await page.locator("#log", has_text="请带户口簿原件").wait_for()
             ARTIFACTS.mkdir(exist_ok=True)
             shot = ARTIFACTS / "console.png"
             await page.screenshot(path=str(shot), full_page=True)

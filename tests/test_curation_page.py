@@ -3,13 +3,19 @@ refused for a clash (nothing saved), the try box, and the unanswered inbox feedi
 (The model panel with a real retrain is exercised in tests/test_model_lifecycle.py.)"""
 from __future__ import annotations
 
+import pytest
+
+import re
 import uuid
 
 import aiohttp
 import asyncpg
+from playwright.async_api import expect
 
 from tests.browser import ARTIFACTS, browser_page, sign_in
 from tests.bot_stack import add_staff
+
+pytestmark = pytest.mark.xdist_group("bot_stack")  # one worker runs the group: they share one stack (tests/conftest.py)
 
 
 async def _faq(http: aiohttp.ClientSession, stack, headers: dict, key: str) -> dict:
@@ -39,7 +45,8 @@ async def test_curators_edit_faq_try_sentences_and_clear_the_inbox(bot_stack):
             assert await page.locator("#faqList .item").count() >= 1
 
             await page.click("#faqList .item[data-key='parking']")
-            await page.wait_for_function("document.querySelector('#examples').value.includes('能停车吗')")
+            # Locators, not wait_for_function: the page's CSP (no eval) stays on in these tests.
+            await expect(page.locator("#examples")).to_have_value(re.compile("能停车吗"))
             await page.fill("#examples", (await page.input_value("#examples")) + "\n你们工作时间")
             await page.click("#saveBtn")
             await page.wait_for_selector("#formMsg .error[data-code='example_conflict']")
@@ -57,7 +64,7 @@ async def test_curators_edit_faq_try_sentences_and_clear_the_inbox(bot_stack):
             assert "2 次" in await group.inner_text()
             await group.locator("select").select_option("parking")
             await group.locator("text=加为该 FAQ 的问法").click()
-            await page.wait_for_function(f"!document.querySelector('#inbox').innerText.includes({question!r})")
+            await expect(page.locator("#inbox")).not_to_contain_text(question)
             await page.wait_for_selector("#models table")
             assert "服务中" in await page.inner_text("#models")
 

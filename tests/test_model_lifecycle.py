@@ -20,10 +20,12 @@ from bot.conversation import UNAVAILABLE_REPLY
 from tests.bot_stack import MODEL, ROOT, add_staff, start_bot_stack
 from tests.conftest import REDIS_URL, _create_pg_database, _drop_pg_database
 
+pytestmark = pytest.mark.xdist_group("lifecycle")  # one worker runs the group: they share one stack (tests/conftest.py)
+
 TRAIN_TIMEOUT = 900
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not module: an xdist worker may end a module early
 async def stack(tmp_path_factory):
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}: run scripts/train.sh (make test does)")

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import REDIS_URL, ROOT
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not module: an xdist worker may end a module early
 def seen() -> dict:
     out = subprocess.run([str(ROOT / ".venv-rasa" / "bin" / "python"), str(ROOT / "tests" / "rasa_side_checks.py"),
                           REDIS_URL], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},

@@ -150,7 +150,12 @@ async def join(request: web.Request) -> web.Response:
         raise ApiError(404, "conversation_not_found", "没有找到这个对话")
     service = request.app[HANDOFF]
     handoff = await service.join(conversation, request[STAFF])
-    await request.app[RASA].reset(sender_id(conversation.channel, conversation.user_id))
+    try:
+        await request.app[RASA].reset(sender_id(conversation.channel, conversation.user_id))
+    except RasaUnavailable as exc:
+        # The agent has the conversation either way; only a half-finished question of the bot's may
+        # come back after the agent closes.
+        log.warning("rasa_reset_failed", error=str(exc))
     return json_response({"id": handoff.id, "status": "active", "agent": request[STAFF].name})
 
 

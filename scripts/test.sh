@@ -29,4 +29,4 @@ phase training bash scripts/train.sh
 # Two workers (pytest-xdist): while one runs a group of tests that share a Rasa stack (the model's
 # life cycle alone takes minutes of training and loading), the other runs the rest. PYTEST_WORKERS=0
 # runs everything in one process.
-phase tests .venv/bin/python -m pytest -q --durations=25 -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@"
+phase tests .venv/bin/python -m pytest -q --durations=25 -n "${PYTEST_WORKERS:-2}" "$@"

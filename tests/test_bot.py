@@ -16,8 +16,6 @@ from knowledge.loader import load_catalogue
 from miniprogram_api.redis_client import make_redis
 from tests.conftest import KB_PATH
 
-pytestmark = pytest.mark.xdist_group("bot_stack")  # one worker runs the group: they share one stack (tests/conftest.py)
-
 CATALOGUE = load_catalogue(KB_PATH)
 
 

@@ -13,8 +13,6 @@ from bot.rasa_client import RasaClient
 from miniprogram_api.redis_client import make_redis
 from tests.bot_stack import add_staff
 
-pytestmark = pytest.mark.xdist_group("bot_stack")  # one worker runs the group: they share one stack (tests/conftest.py)
-
 
 class MiniProgramCitizen:
     """A citizen logged in to the stack's app (development login) who chats in the mini-program."""

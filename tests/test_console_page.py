@@ -1,16 +1,12 @@
 """The agent console in a real headless Chromium: the queue, claiming, the transcript, a reply."""
 from __future__ import annotations
 
-import pytest
-
 import uuid
 
 import aiohttp
 
 from tests.browser import ARTIFACTS, browser_page, sign_in
 from tests.test_handoff_flow import Chat, add_agent
-
-pytestmark = pytest.mark.xdist_group("bot_stack")  # one worker runs the group: they share one stack (tests/conftest.py)
 
 
 async def test_console_shows_the_queue_and_the_transcript(bot_stack):

@@ -3,8 +3,6 @@ refused for a clash (nothing saved), the try box, and the unanswered inbox feedi
 (The model panel with a real retrain is exercised in tests/test_model_lifecycle.py.)"""
 from __future__ import annotations
 
-import pytest
-
 import re
 import uuid
 
@@ -14,8 +12,6 @@ from playwright.async_api import expect
 
 from tests.browser import ARTIFACTS, browser_page, sign_in
 from tests.bot_stack import add_staff
-
-pytestmark = pytest.mark.xdist_group("bot_stack")  # one worker runs the group: they share one stack (tests/conftest.py)
 
 
 async def _faq(http: aiohttp.ClientSession, stack, headers: dict, key: str) -> dict:

@@ -10,8 +10,6 @@ import pytest
 
 from tests.bot_stack import add_staff
 
-pytestmark = pytest.mark.xdist_group("bot_stack")  # one worker runs the group: they share one stack (tests/conftest.py)
-
 
 def add_agent(stack, name: str) -> dict[str, str]:
     return add_staff(stack, name, "agent")

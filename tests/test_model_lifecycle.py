@@ -20,8 +20,6 @@ from bot.conversation import UNAVAILABLE_REPLY
 from tests.bot_stack import MODEL, ROOT, add_staff, start_bot_stack
 from tests.conftest import REDIS_URL, _create_pg_database, _drop_pg_database
 
-pytestmark = pytest.mark.xdist_group("lifecycle")  # one worker runs the group: they share one stack (tests/conftest.py)
-
 TRAIN_TIMEOUT = 900
 
 

@@ -15,8 +15,6 @@ from miniprogram_api.config import Settings
 from miniprogram_api.openapi import build_document, documented_routes
 from tests.conftest import REDIS_URL, _create_pg_database, _drop_pg_database
 
-pytestmark = pytest.mark.xdist_group("openapi")  # one worker runs the group: they share one stack (tests/conftest.py)
-
 ROOT = Path(__file__).resolve().parent.parent
 # /admin/nlu/try needs the Rasa server (tests/test_bot.py covers it) and logout would end the run's own
 # session (tests/test_auth.py covers it); /admin/curation/train would start a real `rasa train` for minutes

@@ -21,8 +21,6 @@ from tests.fake_wechat import FakeWeChat
 from tests.wechat_support import (AES_KEY, APP_ID, APP_SECRET, CS_PATH, TOKEN, decrypt_reply, encrypted, message,
                                   new_openid, reply_fields, signed_params)
 
-pytestmark = pytest.mark.xdist_group("wechat_stack")  # one worker runs the group: they share one stack (tests/conftest.py)
-
 CATALOGUE = load_catalogue(KB_PATH)
 WECHAT_ENV = {"WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_APP_SECRET": APP_SECRET,
               "WECHAT_AES_KEY": AES_KEY, "AGENT_HOURS": "24x7"}

@@ -110,7 +110,10 @@ class ConversationService:
         requested = next((e for e in turn.events if e["event"] == "handoff_requested"), None)
         if self.handoff is not None and requested:
             # The bot's tracker starts afresh: after the agent, no half-finished form resumes.
-            await self.rasa.reset(sender)
+            try:
+                await self.rasa.reset(sender)
+            except RasaUnavailable as exc:  # the hand-off matters more than a clean tracker afterwards
+                log.warning("rasa_reset_failed", error=str(exc))
             turn.replies = [r for r in turn.replies if r != HANDOFF_REPLY] + await self.handoff.request(
                 conversation, requested.get("reason", "asked"))
         return turn

@@ -42,13 +42,15 @@ async def test_turns_of_one_citizen_run_one_at_a_time_in_arrival_order(redis):
 
 async def test_a_turn_longer_than_the_lock_keeps_it_and_other_workers_wait(redis):
     # Two TurnLocks on one Redis are two app workers.
-    worker_a, worker_b = TurnLocks(redis, hold_seconds=0.6), TurnLocks(redis, hold_seconds=0.6)
+    # The lock lives 1.5 s and is renewed every 0.5 s: a loaded machine would have to stall the event
+    # loop for a second to lose it.
+    worker_a, worker_b = TurnLocks(redis, hold_seconds=1.5), TurnLocks(redis, hold_seconds=1.5)
     events = []
 
     async def slow() -> None:
         async with worker_a.turn("miniprogram:7"):
             events.append("a-start")
-            await asyncio.sleep(2.0)  # more than three times the lock's time to live
+            await asyncio.sleep(5.0)  # more than three times the lock's time to live
             assert await redis.exists("govhall:lock:miniprogram:7"), "the lock expired during the turn"
             events.append("a-end")
 

@@ -105,6 +105,18 @@ async def _drop_pg_database(name: str) -> None:
 _TEMPLATES: dict[tuple[str, bool], str] = {}
 
 
+async def _use_database(url: str, migrate: bool = False) -> None:
+    """Points tortoise at `url`. Tortoise caches each model's INSERT statement by connection name for
+    the life of the process, and the tests give one name ("default") to both backends: a statement
+    cached on SQLite is a syntax error on PostgreSQL. So the cache is emptied on every switch."""
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    EXECUTOR_CACHE.clear()
+    if migrate:
+        await migrate_database(url)
+    await init_db(url)
+
+
 async def _template(backend: str, seeded: bool, tmp_dir: Path) -> str:
     if (backend, seeded) not in _TEMPLATES:
         if backend == "postgres":
@@ -112,15 +124,14 @@ async def _template(backend: str, seeded: bool, tmp_dir: Path) -> str:
         else:
             name = str(tmp_dir / f"template-{'seeded' if seeded else 'empty'}.sqlite3")
             url = f"sqlite://{name}"
-        await migrate_database(url)
-        if seeded:
-            from knowledge.store import import_path
+        await _use_database(url, migrate=True)
+        try:
+            if seeded:
+                from knowledge.store import import_path
 
-            await init_db(url)
-            try:
                 await import_path(KB_PATH)
-            finally:
-                await Tortoise.close_connections()
+        finally:
+            await Tortoise.close_connections()
         _TEMPLATES[(backend, seeded)] = name
     return _TEMPLATES[(backend, seeded)]
 
@@ -148,7 +159,7 @@ async def database_url(request, tmp_path, tmp_path_factory):
     else:
         name, url = None, f"sqlite://{tmp_path / 'govhall.sqlite3'}"
         shutil.copyfile(template, tmp_path / "govhall.sqlite3")
-    await init_db(url)
+    await _use_database(url)
     try:
         yield url
     finally:
@@ -189,7 +200,7 @@ async def bot_stack(tmp_path_factory):
 async def stack_database(bot_stack):
     """Tortoise on the bot stack's own database, for tests that talk to its Rasa directly: the actions
     Rasa calls accept only senders whose conversation the app knows, so it must be stored there."""
-    await init_db(bot_stack.database_url)
+    await _use_database(bot_stack.database_url)
     try:
         yield bot_stack.database_url
     finally:

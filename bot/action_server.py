@@ -14,9 +14,10 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 
 from bot.actions import all_actions
+from bot.models import Conversation
 from knowledge.service import KnowledgeService
 from miniprogram_api.clock import Clock
-from bot.models import Conversation
+from miniprogram_api.auth import bearer_token
 from miniprogram_api.http import json_response
 from miniprogram_api.keys import REDIS, SETTINGS
 
@@ -29,8 +30,7 @@ TRY_SENDER_KEY = "govhall:try-sender:"  # "try a sentence" senders live in Redis
 
 def _authorised(request: web.Request) -> bool:
     expected = request.app[SETTINGS].actions_token
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected.encode())
+    return bool(expected) and hmac.compare_digest(bearer_token(request).encode(), expected.encode())
 
 
 async def _known_sender(request: web.Request, sender: object) -> bool:

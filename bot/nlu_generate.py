@@ -39,13 +39,13 @@ _CJK_ONLY = re.compile(r"^[\u4e00-\u9fff]+$")
 _PLACEHOLDER = re.compile(r"\{(item|situation|date|time|application_number)\}")
 
 
-
 def _replace(path: Path, text: str) -> None:
     """Written whole or not at all: the running app and a curators' retrain read these files while a
     regeneration may be under way (the tests run in parallel too)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
 
 def _userdict_terms(catalogue) -> list[str]:
     terms: set[str] = set()

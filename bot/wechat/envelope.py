@@ -16,6 +16,8 @@ from wechatpy.messages import BaseMessage
 from wechatpy.replies import create_reply
 from wechatpy.utils import check_signature
 
+from miniprogram_api.digits import plain_digits
+
 
 class Rejected(Exception):
     """The request is not a genuine, readable WeChat message; `reason` goes to the log."""
@@ -56,7 +58,7 @@ def _message(xml_text: str) -> BaseMessage:
             raise Rejected(400, f"malformed_xml: {name[:20]} repeated or nested")
     for name in NUMERIC_FIELDS:
         value = fields.get(name)
-        if value is not None and not (value.isascii() and value.isdigit() and len(value) <= 20):
+        if value is not None and not (plain_digits(value) and len(value) <= 20):
             raise Rejected(400, f"malformed_xml: {name} not a number")
     try:
         return parse_message(xml_text)
@@ -83,7 +85,7 @@ class Envelope:
         signature, timestamp, nonce = (query.get(k, "") for k in ("signature", "timestamp", "nonce"))
         if not (signature and timestamp and nonce):
             raise Rejected(403, "missing_signature")
-        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12) or len(nonce) > 64:
+        if not (plain_digits(timestamp) and len(timestamp) <= 12) or len(nonce) > 64:
             raise Rejected(403, "bad_timestamp_or_nonce")
         try:
             check_signature(self.token, signature, timestamp, nonce)

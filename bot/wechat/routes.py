@@ -32,10 +32,9 @@ async def _refuse_replay(request: web.Request, identity: str) -> None:
     seen = hashlib.sha1(f"{q.get('signature')}:{q.get('timestamp')}:{q.get('nonce')}".encode()).hexdigest()
     key = f"govhall:wechat-signed:{seen}"
     redis = request.app[REDIS]
-    if not await redis.set(key, identity, nx=True, ex=2 * request.app[WECHAT_ENVELOPE].max_skew + 60):
-        first = await redis.get(key)
-        if (first.decode() if isinstance(first, bytes) else first) != identity:
-            raise Rejected(403, "replayed_signature")
+    fresh = await redis.set(key, identity, nx=True, ex=2 * request.app[WECHAT_ENVELOPE].max_skew + 60)
+    if not fresh and await redis.get(key) != identity:  # make_redis decodes: both are str
+        raise Rejected(403, "replayed_signature")
 
 
 @routes.get("/wechat")

@@ -183,9 +183,12 @@ async def staff_list(status: str | None, overdue_only: bool, now: datetime) -> l
     return await query.order_by("-id").limit(500)
 
 
-async def _failures(key: str, now: datetime) -> list[datetime]:
-    return await QueryAttempt.filter(key=key, created_at__gte=now - QUERY_WINDOW).order_by("created_at") \
-        .values_list("created_at", flat=True)
+def _recent(key: str, now: datetime):
+    return QueryAttempt.filter(key=key, created_at__gte=now - QUERY_WINDOW)
+
+
+async def _failure_times(key: str, now: datetime) -> list[datetime]:
+    return await _recent(key, now).order_by("created_at").values_list("created_at", flat=True)
 
 
 def _pair_wait(failures: list[datetime], now: datetime) -> timedelta:
@@ -204,13 +207,13 @@ async def query_progress(number: str, id_last4: str, who: str, now: datetime,
     if a is not None and citizen is not None and a.citizen_id == citizen.id:
         return a
     pair_key, client_key, number_key = f"pair:{who}:{number}"[:80], f"who:{who}"[:80], f"number:{number}"[:80]
-    if (wait := _pair_wait(await _failures(pair_key, now), now)) > timedelta(0):
+    if (wait := _pair_wait(await _failure_times(pair_key, now), now)) > timedelta(0):
         minutes = max(1, round(wait.total_seconds() / 60))
         raise ApiError(429, "too_many_attempts", f"这个编号查询失败次数太多，请{minutes}分钟后再试",
                        {"retry_after_minutes": minutes})
-    if len(await _failures(client_key, now)) >= CLIENT_FAILURES:
+    if await _recent(client_key, now).count() >= CLIENT_FAILURES:
         raise ApiError(429, "too_many_attempts", "查询失败次数太多，请1小时后再试", {"retry_after_minutes": 60})
-    crowd = len(await _failures(number_key, now))
+    crowd = await _recent(number_key, now).count()
     if crowd > NUMBER_SLOW_AFTER:
         await asyncio.sleep(min(NUMBER_MAX_DELAY, 0.25 * (crowd - NUMBER_SLOW_AFTER)))
     if a is None or last4(a.applicant_id_number) != id_last4.strip().upper():

@@ -23,6 +23,7 @@ from bot.models import ModelDeployment, ModelVersion
 from bot.rasa_client import LOADING_GRACE, MODEL_LOADING_KEY, RasaClient
 from miniprogram_api.config import Settings
 from miniprogram_api.errors import ApiError
+from miniprogram_api.metrics import DEPLOYMENTS
 
 log = structlog.get_logger(__name__)
 LOCK_KEY = MODEL_LOADING_KEY  # one deploy at a time, and the Rasa client waits longer while it lasts
@@ -118,6 +119,7 @@ class DeploymentService:
                      rasa=len(switched))
         deployment.finished_at = model_store.now()
         await deployment.save(update_fields=["status", "error", "finished_at"])
+        DEPLOYMENTS.labels(action, deployment.status).inc()
         if deployment.status != "succeeded":
             raise ApiError(502, "deploy_failed", f"上线失败，已恢复原模型：{deployment.error}", {"id": str(model.id)})
         return deployment

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import zlib
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import structlog
+
+from miniprogram_api.metrics import RASA_ERRORS, RASA_REQUEST_DURATION
 
 log = structlog.get_logger(__name__)
 # Set (in Redis, so every app worker sees it) while a model is being put into service. Rasa answers
@@ -21,6 +24,11 @@ LOADING_GRACE = 900.0
 
 class RasaUnavailable(Exception):
     pass
+
+
+def endpoint_of(url: str) -> str:
+    """The metrics label of a Rasa URL: its path, a sender's id replaced (`/conversations/{sender}/tracker`)."""
+    return re.sub(r"^/conversations/[^/]+", "/conversations/{sender}", urlsplit(url).path)
 
 
 class RasaClient:
@@ -50,8 +58,9 @@ class RasaClient:
             return False
 
     async def _request(self, url: str, payload: Any) -> tuple[int, Any]:
-        async with self.session.post(url, json=payload, params=self.params) as resp:
-            return resp.status, (await resp.json() if resp.status == 200 else (await resp.text())[:200])
+        with RASA_REQUEST_DURATION.labels(endpoint_of(url)).time():  # a request cut off by its budget too
+            async with self.session.post(url, json=payload, params=self.params) as resp:
+                return resp.status, (await resp.json() if resp.status == 200 else (await resp.text())[:200])
 
     async def _within(self, url: str, payload: Any, remaining: float) -> tuple[int, Any]:
         """One request, given `remaining` seconds, and more for as long as a model is loading (the same
@@ -93,10 +102,12 @@ class RasaClient:
                 if status == 200:
                     return body
                 last_error = f"HTTP {status}: {body}"
+                RASA_ERRORS.labels("status").inc()
                 if status not in (502, 503, 504):
                     raise RasaUnavailable(last_error)
             except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
+                RASA_ERRORS.labels("timeout" if isinstance(exc, asyncio.TimeoutError) else "unavailable").inc()
             log.warning("rasa_retry", path=path, error=last_error)
             await asyncio.sleep(min(self.retry_delay, max(0.0, deadline - time.monotonic())))
 
@@ -110,15 +121,17 @@ class RasaClient:
                          [{"event": "restart"}], budget, self.url_for(sender))
 
     async def tracker_events(self, sender: str) -> list[dict[str, Any]]:
-        async with self.session.get(f"{self.url_for(sender)}/conversations/{quote(sender, safe='')}/tracker?include_events=ALL",
-                                    params=self.params, timeout=aiohttp.ClientTimeout(total=5)) as resp:
-            resp.raise_for_status()
-            return (await resp.json()).get("events") or []
+        with RASA_REQUEST_DURATION.labels("/conversations/{sender}/tracker").time():
+            async with self.session.get(f"{self.url_for(sender)}/conversations/{quote(sender, safe='')}/tracker?include_events=ALL",
+                                        params=self.params, timeout=aiohttp.ClientTimeout(total=5)) as resp:
+                resp.raise_for_status()
+                return (await resp.json()).get("events") or []
 
     async def parse(self, text: str, budget: float | None = None) -> dict[str, Any]:
         return await self._post("/model/parse", {"text": text}, budget)
 
     async def status(self) -> dict[str, Any]:
-        async with self.session.get(f"{self.base_url}/status", params=self.params, timeout=aiohttp.ClientTimeout(total=2)) as resp:
-            resp.raise_for_status()
-            return await resp.json()
+        with RASA_REQUEST_DURATION.labels("/status").time():
+            async with self.session.get(f"{self.base_url}/status", params=self.params, timeout=aiohttp.ClientTimeout(total=2)) as resp:
+                resp.raise_for_status()
+                return await resp.json()

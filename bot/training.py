@@ -24,6 +24,7 @@ from bot.models import FaqIntent, ModelVersion, TrainingRun
 from bot.rasa_client import RasaClient
 from miniprogram_api.config import Settings
 from miniprogram_api.errors import ApiError
+from miniprogram_api.metrics import TRAINING_RUNS
 
 log = structlog.get_logger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,6 +139,7 @@ class TrainingService:
         finally:
             logfile.close()
             run.lock, run.finished_at = None, model_store.now()
+            TRAINING_RUNS.labels(run.status).inc()
             await run.save(update_fields=["lock", "status", "message", "finished_at", "model_id", "stage", "progress"])
 
     async def _advance(self, run: TrainingRun, stage: str, progress: float, message: str) -> None:

@@ -123,6 +123,22 @@ def _serve_one(settings: Settings, reuse_port: bool) -> None:
                 reuse_port=reuse_port or None, access_log_class=RedactingAccessLogger)
 
 
+def _metrics_dir() -> None:
+    """Several workers keep their metrics in files that a scrape adds up (miniprogram_api/metrics.py): in
+    PROMETHEUS_MULTIPROC_DIR if set, else a fresh directory removed at exit. Set before the workers fork and
+    before prometheus_client is imported, which chooses its mode on import."""
+    import atexit
+    import os
+    import shutil
+    import tempfile
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    path, owner = tempfile.mkdtemp(prefix="govhall-metrics-"), os.getpid()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    atexit.register(lambda: os.getpid() == owner and shutil.rmtree(path, ignore_errors=True))
+
+
 def cmd_serve(args, settings: Settings) -> int:
     workers = args.workers or settings.app_workers
     if workers == 1:
@@ -134,6 +150,9 @@ def cmd_serve(args, settings: Settings) -> int:
         return 2
     import multiprocessing
     import signal
+
+    _metrics_dir()
+    from prometheus_client import multiprocess
 
     # Several processes on one port (SO_REUSEPORT): the kernel spreads connections between them.
     procs = [multiprocessing.get_context("fork").Process(target=_serve_one, args=(settings, True), daemon=False)
@@ -150,6 +169,7 @@ def cmd_serve(args, settings: Settings) -> int:
     signal.signal(signal.SIGINT, stop)
     for p in procs:
         p.join()
+        multiprocess.mark_process_dead(p.pid)
     return 0
 
 

@@ -149,6 +149,7 @@ class Settings:
     turn_lock_seconds: float = 60.0  # a citizen's turn lock lives this long unless renewed (every third of it)
     actions_token: str = ""  # the secret Rasa sends with every action call; empty: the actions refuse every call
     rasa_token: str = ""  # Rasa's --auth-token, sent with every call to Rasa's HTTP API
+    metrics_token: str = ""  # GET /metrics from elsewhere than this machine needs it as a bearer token; empty: local only
     dev_login: bool = False  # DEV_LOGIN=1: the development login, for a demo without a mini-program
     wechat_token: str = ""
     wechat_app_id: str = ""
@@ -190,6 +191,7 @@ class Settings:
             turn_lock_seconds=_float(env, "TURN_LOCK_SECONDS", 60.0),
             actions_token=_secret(env, "ACTIONS_TOKEN"),
             rasa_token=_secret(env, "RASA_TOKEN"),
+            metrics_token=_secret(env, "METRICS_TOKEN"),
             dev_login=_flag(env, "DEV_LOGIN"),
             wechat_token=env.get("WECHAT_TOKEN", "").strip(),
             wechat_app_id=env.get("WECHAT_APP_ID", "").strip(),

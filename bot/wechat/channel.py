@@ -17,6 +17,7 @@ from bot.wechat import customer_service
 from bot.wechat.api import WeChatApi
 from bot.wechat.customer_service import masked
 from bot.wechat.menu import CLICK_TRIGGERS
+from miniprogram_api.metrics import WECHAT_LATE_REPLIES
 
 log = structlog.get_logger(__name__)
 
@@ -138,6 +139,7 @@ class WeChatChannel:
         await asyncio.wait({task})
         text = self._reply_text(task)
         if text:
+            WECHAT_LATE_REPLIES.inc()
             await self.send(openid, text)
 
     async def send(self, openid: str, text: str) -> bool:

@@ -1,0 +1,125 @@
+"""Prometheus metrics: the objects the app and the bot record into, the request-timing middleware and
+`GET /metrics` (text exposition format).
+
+With several app processes (APP_WORKERS > 1) each keeps its values in files under
+PROMETHEUS_MULTIPROC_DIR (`govhall serve` makes a temporary one when unset); a scrape, answered by any
+one worker, adds up every process's files. prometheus_client decides between the two modes when it is
+first imported, so the variable must be set before that (the CLI sets it before forking the workers)."""
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+import time
+
+import structlog
+from aiohttp import web
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from miniprogram_api.errors import ApiError
+
+log = structlog.get_logger(__name__)
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+UNMATCHED = "unmatched"
+# What generate_latest writes (CONTENT_TYPE_LATEST names a newer format in recent prometheus_client).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+HTTP_REQUEST_DURATION = Histogram(
+    "govhall_http_request_duration_seconds", "Time to answer an HTTP request, by route template",
+    ["method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
+RASA_REQUEST_DURATION = Histogram(
+    "govhall_rasa_request_duration_seconds", "Time of each HTTP request to Rasa, by Rasa endpoint", ["endpoint"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0))
+RASA_ERRORS = Counter(
+    "govhall_rasa_errors_total", "Failed requests to Rasa: timeout, unavailable (connection), status (an HTTP error)",
+    ["kind"])
+WECHAT_LATE_REPLIES = Counter(
+    "govhall_wechat_late_replies_total",
+    "WeChat replies that missed the webhook's time budget and went out as customer-service messages")
+# Set from the database at each scrape by the process that answers it; "mostrecent" so the other
+# workers' older readings do not count (a sum would multiply it, a maximum would keep a stale peak).
+AGENT_QUEUE_LENGTH = Gauge(
+    "govhall_agent_queue_length", "Hand-offs waiting for an agent", multiprocess_mode="mostrecent")
+TRAINING_RUNS = Counter("govhall_training_runs_total", "Finished curators' training runs, by outcome", ["status"])
+DEPLOYMENTS = Counter("govhall_deployments_total", "Finished model deploys and roll-backs, by outcome",
+                      ["action", "status"])
+
+
+def route_of(request: web.Request) -> str:
+    """The route's template (`/api/v1/appointments/{id}`), never the raw path: a label per id would not end."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else UNMATCHED
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler):
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except (ApiError, web.HTTPException) as exc:  # the error middleware, outside this one, answers them
+        status = exc.status
+        raise
+    finally:
+        HTTP_REQUEST_DURATION.labels(request.method, route_of(request), str(status)).observe(
+            time.perf_counter() - started)
+
+
+def _registry():
+    if os.environ.get(MULTIPROC_ENV):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return registry
+    return REGISTRY
+
+
+def scrape() -> bytes:
+    """Every metric in the text exposition format: this process's, or all processes' in multiprocess mode."""
+    return generate_latest(_registry())
+
+
+def _loopback(remote: str | None) -> bool:
+    try:
+        address = ipaddress.ip_address(remote or "")
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def may_scrape(request: web.Request, token: str) -> bool:
+    """From this machine, or with `Authorization: Bearer $METRICS_TOKEN`. A request a reverse proxy on this
+    machine forwarded (it names the client) comes from 127.0.0.1 too, so it needs the token."""
+    proxied = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    if _loopback(request.remote) and not proxied:
+        return True
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+async def _count_waiting_handoffs() -> None:
+    from bot.models import Handoff
+
+    try:
+        AGENT_QUEUE_LENGTH.set(await Handoff.filter(status="waiting").count())
+    except Exception as exc:  # noqa: BLE001 — without the database the other metrics are still worth a scrape
+        log.warning("metrics_queue_count_failed", error=repr(exc))
+
+
+async def metrics(request: web.Request) -> web.Response:
+    from miniprogram_api.keys import SETTINGS  # not at the top: the keys import the bot, which records here
+
+    if not may_scrape(request, request.app[SETTINGS].metrics_token):
+        raise ApiError(403, "forbidden", "只能从本机或凭指标令牌读取运行指标")
+    await _count_waiting_handoffs()
+    return web.Response(body=scrape(), headers={"Content-Type": CONTENT_TYPE})
+
+
+routes = web.RouteTableDef()
+routes.get("/metrics")(metrics)

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import faq, replies
 from bot.choices import pick
-from bot.dialogue import slot_changes
+from bot.dialogue import slot_changes, understood
 from bot.understanding import resolve_item, situation_in
 from knowledge.bundles import situation_of
 from knowledge.service import KnowledgeService, Snapshot
@@ -69,15 +69,18 @@ class AnswerItemQuestion(Action):
             if found.ambiguous:
                 options = [snap.items[c]["name"] for c in found.candidates]
                 dispatcher.utter_message(text=replies.numbered("您问的是以下哪一项？", options))
+                understood(dispatcher, "clarify")
                 return slot_changes(tracker, clarify="item", candidates=found.candidates, last_question=question)
             code = found.code
             if code is None:
                 if intent == "choose" and clarify:
                     dispatcher.utter_message(text=replies.CHOICE_NOT_UNDERSTOOD)
+                    understood(dispatcher, "not_understood")
                     return []
                 code = current  # a follow-up: "要多久" is about the item in context
             if code is None:
                 dispatcher.utter_message(text=replies.ASK_WHICH_ITEM)
+                understood(dispatcher, "clarify")
                 return _reset_choice(tracker, last_question=question)
             situation = situation_in(snap.items[code], text, entities)
             if situation is None and code == current:
@@ -94,6 +97,7 @@ class AnswerItemQuestion(Action):
         if question == "materials" and situation is None:
             dispatcher.utter_message(text=replies.numbered(f"【{item['name']}】分以下几种情形，请问您是哪一种？",
                                                            [s["name"] for s in situations]))
+            understood(dispatcher, "clarify", item["code"])
             return slot_changes(tracker, clarify="situation", candidates=[s["key"] for s in situations],
                                 current_item=item["code"], last_question=question)
         offer = None
@@ -109,6 +113,7 @@ class AnswerItemQuestion(Action):
             dispatcher.utter_message(text=replies.fee_message(item))
         else:
             dispatcher.utter_message(text=replies.location_message(item))
+        understood(dispatcher, "answered", item["code"])
         return _reset_choice(tracker, current_item=item["code"], current_situation=situation, last_question=question,
                              offer=offer)
 
@@ -152,6 +157,7 @@ class HandleFallback(Action):
 
     async def run(self, dispatcher, tracker, domain):
         await _remember_unanswered(tracker)
+        understood(dispatcher, "not_understood")
         if _fallbacks_in_a_row(tracker) >= 2:
             dispatcher.utter_message(text=replies.OFFER_HUMAN)
             dispatcher.utter_message(json_message={"event": "human_offered", "reason": "not_understood"})

@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 import structlog
 
 from bot import replies
-from bot.models import Conversation, TranscriptMessage
+from bot.models import OUTCOMES, Conversation, TranscriptMessage
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.turn_lock import TurnLocks
 
@@ -21,6 +21,7 @@ log = structlog.get_logger(__name__)
 
 HANDOFF_REPLY = replies.HANDOFF
 UNAVAILABLE_REPLY = "抱歉，系统正忙，暂时无法回答。请稍后再试，或拨打12345政务服务便民热线咨询。"
+UNDERSTOOD = "understood"  # the actions' note of what became of a message (bot/dialogue.py `understood`)
 TURN_CACHE_SECONDS = 120  # WeChat retries a message for about 15 s; keep the answer well past that
 
 
@@ -31,6 +32,10 @@ class Turn:
     duplicate: bool = False
     after_id: int = 0  # the turn's own transcript rows are those after `after_id` up to `last_id`
     last_id: int = 0
+    # What became of the citizen's message (bot.models.OUTCOMES) and the item it was about, for the
+    # statistics; the actions say so with an "understood" payload that is not passed on to channels.
+    outcome: str | None = None
+    item_code: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -47,14 +52,18 @@ def sender_id(channel: str, user_id: str) -> str:
 
 
 def turn_from_rasa(messages: list[dict[str, Any]]) -> Turn:
-    replies, events = [], []
+    replies, events, understood = [], [], {}
     for m in messages:
         if m.get("text"):
             replies.append(m["text"])
         custom = m.get("custom")
-        if isinstance(custom, dict) and custom.get("event"):
+        if isinstance(custom, dict) and custom.get("event") == UNDERSTOOD:
+            understood = custom
+        elif isinstance(custom, dict) and custom.get("event"):
             events.append(custom)
-    return Turn(replies, events)
+    outcome = understood.get("outcome") if understood.get("outcome") in OUTCOMES else "answered"
+    item = understood.get("item")
+    return Turn(replies, events, outcome=outcome, item_code=item if isinstance(item, str) else None)
 
 
 class ConversationService:
@@ -97,16 +106,21 @@ class ConversationService:
                       budget: float | None) -> Turn:
         if self.handoff is not None and conversation.state != "bot":
             return Turn(await self.handoff.citizen_message(conversation, text, message_id), [{"event": "to_agent"}])
-        await TranscriptMessage.create(conversation=conversation, role="citizen", text=text, message_id=message_id)
+        row = await TranscriptMessage.create(conversation=conversation, role="citizen", text=text, message_id=message_id)
+        turn = await self._bot_answer(conversation, sender, text, budget)
+        await TranscriptMessage.filter(id=row.id).update(outcome=turn.outcome, item_code=turn.item_code)
+        return turn
+
+    async def _bot_answer(self, conversation: Conversation, sender: str, text: str, budget: float | None) -> Turn:
         if self.handoff is not None and conversation.rating_handoff_id:
             thanks = await self.handoff.take_rating(conversation, text)
             if thanks is not None:
-                return Turn(thanks, [{"event": "rated"}])
+                return Turn(thanks, [{"event": "rated"}], outcome="rating")
         try:
             turn = turn_from_rasa(await self.rasa.send(sender, text, {"channel": conversation.channel}, budget=budget))
         except RasaUnavailable as exc:
             log.error("rasa_unavailable", channel=conversation.channel, error=str(exc))
-            return Turn([UNAVAILABLE_REPLY], [{"event": "rasa_unavailable"}])
+            return Turn([UNAVAILABLE_REPLY], [{"event": "rasa_unavailable"}], outcome="unavailable")
         requested = next((e for e in turn.events if e["event"] == "handoff_requested"), None)
         if self.handoff is not None and requested:
             # The bot's tracker starts afresh: after the agent, no half-finished form resumes.
@@ -116,4 +130,5 @@ class ConversationService:
                 log.warning("rasa_reset_failed", error=str(exc))
             turn.replies = [r for r in turn.replies if r != HANDOFF_REPLY] + await self.handoff.request(
                 conversation, requested.get("reason", "asked"))
+            turn.outcome = "handoff"
         return turn

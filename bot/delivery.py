@@ -39,10 +39,11 @@ class Delivery:
         self.wechat_sender = wechat_sender
 
     async def record(self, conversation: Conversation, role: str, text: str, *, message_id: str | None = None,
-                     intent: str | None = None, data: dict[str, Any] | None = None) -> TranscriptMessage:
+                     intent: str | None = None, data: dict[str, Any] | None = None,
+                     outcome: str | None = None) -> TranscriptMessage:
         """A transcript row, announced to whoever follows the conversation (long-polls, consoles)."""
         row = await TranscriptMessage.create(conversation=conversation, role=role, text=text, message_id=message_id,
-                                             intent=intent, data=data or {})
+                                             intent=intent, data=data or {}, outcome=outcome)
         await self.redis.publish(conversation_channel(conversation.id), str(row.id))
         await self.announce({"type": "message", "conversation_id": conversation.id, "message": message_view(row)})
         return row

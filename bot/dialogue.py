@@ -55,6 +55,12 @@ def clear(tracker: Tracker, *names: str) -> list[dict[str, Any]]:
     return slot_changes(tracker, **{n: None for n in names})
 
 
+def understood(dispatcher, outcome: str, item: str | None = None) -> None:
+    """Notes for the statistics what became of the citizen's message and which item it was about
+    (bot.models.OUTCOMES); the conversation service takes the note out before any channel sees it."""
+    dispatcher.utter_message(json_message={"event": "understood", "outcome": outcome, "item": item})
+
+
 def misunderstood(dispatcher, tracker: Tracker, reply: str) -> None:
     """A form could not use the citizen's reply. When the reply was clearly an FAQ question ("几点下班"
     while choosing a time), answer that question; the form then asks its own again. Otherwise `reply`
@@ -67,6 +73,7 @@ def misunderstood(dispatcher, tracker: Tracker, reply: str) -> None:
         dispatcher.utter_message(response=f"utter_{key}")
     else:
         dispatcher.utter_message(text=reply)
+        understood(dispatcher, "not_understood")
 
 
 def stop_form(slot: str, reply: str, dispatcher, tracker: Tracker) -> dict[str, Any]:

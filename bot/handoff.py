@@ -110,12 +110,14 @@ class HandoffService:
 
     async def citizen_message(self, conversation: Conversation, text: str, message_id: str | None) -> list[str]:
         """A message while the conversation is not with the bot: to the agents, or left as a ticket."""
-        await self.delivery.record(conversation, "citizen", text, message_id=message_id)
+        await self.delivery.record(conversation, "citizen", text, message_id=message_id, outcome="person")
         if conversation.state == "leave_message":
             if re.sub(r"\s", "", text) in ("不用了", "算了", "不留言", "不用", "取消"):
                 await self._set_state(conversation, "bot")
                 return ["好的。还有什么需要帮您查询的吗？"]
-            ticket = await Ticket.create(conversation=conversation, text=text)
+            # Left outside agent hours, or in hours after nobody claimed the hand-off in time.
+            reason = "unclaimed" if await self.within_agent_hours(self.clock.now()) else "outside_hours"
+            ticket = await Ticket.create(conversation=conversation, text=text, reason=reason)
             await self._set_state(conversation, "bot")
             await self.delivery.announce({"type": "ticket", "ticket_id": ticket.id})
             return [f"已收到您的留言（工单号 {ticket.id}），工作人员会尽快回复您。"]

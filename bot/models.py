@@ -30,10 +30,23 @@ class TranscriptMessage(Model):
     message_id = fields.CharField(max_length=64, null=True)
     intent = fields.CharField(max_length=64, null=True)
     data = fields.JSONField(default=dict)  # what the bot understood, custom events
+    # Of a citizen's message, what became of it (OUTCOMES) and the item it was about: the statistics
+    # count these in SQL, so they are columns rather than keys of `data`.
+    outcome = fields.CharField(max_length=16, null=True)
+    item_code = fields.CharField(max_length=16, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "transcript_message"
+        indexes = (("created_at",),)
+
+
+# answered: the bot answered; clarify: it asked which item or situation; not_understood / out_of_scope /
+# not_covered: it could not (FALLBACK_OUTCOMES, the statistics' fallback share); handoff: the message
+# that brought a person in; person: written while with a person or as a left message; rating: the answer
+# to "please rate"; unavailable: Rasa did not answer.
+FALLBACK_OUTCOMES = ("not_understood", "out_of_scope", "not_covered")
+OUTCOMES = ("answered", "clarify", *FALLBACK_OUTCOMES, "handoff", "person", "rating", "unavailable")
 
 
 STATES = ("bot", "waiting", "agent", "leave_message")
@@ -47,7 +60,7 @@ class Handoff(Model):
     reason = fields.CharField(max_length=32)
     status = fields.CharField(max_length=16, default="waiting", db_index=True)
     agent = fields.ForeignKeyField("models.StaffAccount", related_name="handoffs", null=True, on_delete=fields.SET_NULL)
-    requested_at = fields.DatetimeField()
+    requested_at = fields.DatetimeField(db_index=True)
     claimed_at = fields.DatetimeField(null=True)
     closed_at = fields.DatetimeField(null=True)
     closed_reason = fields.CharField(max_length=32, default="")
@@ -64,6 +77,7 @@ class Ticket(Model):
     id = fields.IntField(primary_key=True)
     conversation = fields.ForeignKeyField("models.Conversation", related_name="tickets", on_delete=fields.CASCADE)
     text = fields.TextField()
+    reason = fields.CharField(max_length=16, default="")  # outside_hours, unclaimed
     status = fields.CharField(max_length=16, default="open")  # open, answered
     answer = fields.TextField(default="")
     answered_by = fields.ForeignKeyField("models.StaffAccount", related_name="tickets", null=True,

@@ -148,3 +148,13 @@ async def test_a_repeated_message_id_is_answered_once(citizen):
     assert again.duplicate and again.replies == first.replies
     rows = await TranscriptMessage.filter(conversation__user_id=citizen.user, role="citizen")
     assert len(rows) == 1
+
+
+async def test_each_message_is_recorded_with_what_became_of_it_for_the_statistics(citizen):
+    answered = await citizen.says("护照丢了补办要带什么材料")
+    outside = await citizen.says("今天天气怎么样啊")
+    missed = await citizen.says("/nlu_fallback")
+    assert not any(e["event"] == "understood" for t in (answered, outside, missed) for e in t.events)
+    rows = await TranscriptMessage.filter(conversation__user_id=citizen.user, role="citizen").order_by("id")
+    assert [(r.outcome, r.item_code) for r in rows] == [("answered", "CRJ-001"), ("out_of_scope", None),
+                                                        ("not_understood", None)]

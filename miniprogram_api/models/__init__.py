@@ -4,6 +4,8 @@ from miniprogram_api.models.applications import (Application, ApplicationEvent, 
 from miniprogram_api.models.booking import Appointment, DailyCounter, Slot
 from miniprogram_api.models.citizen import Citizen, Notification
 from miniprogram_api.models.staff import PiiReveal, StaffAccount
+from miniprogram_api.models.stats import MessageDay, RolledUpDay
 
 __all__ = ["Application", "ApplicationEvent", "Appointment", "Citizen", "Complaint", "DailyCounter", "FollowUp",
-           "Notification", "PiiReveal", "QueryAttempt", "Rating", "Slot", "StaffAccount"]
+           "MessageDay", "Notification", "PiiReveal", "QueryAttempt", "Rating", "RolledUpDay", "Slot",
+           "StaffAccount"]

@@ -96,6 +96,7 @@ class Complaint(Model):
     answered_by = fields.ForeignKeyField("models.StaffAccount", related_name="complaints", null=True,
                                          on_delete=fields.SET_NULL)
     answered_at = fields.DatetimeField(null=True)
+    due_date = fields.DateField(null=True)  # an answer is due within COMPLAINT_WORKDAYS working days
     created_at = fields.DatetimeField()
 
     class Meta:

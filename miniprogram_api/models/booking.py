@@ -29,7 +29,7 @@ class Appointment(Model):
     slot = fields.ForeignKeyField("models.Slot", related_name="appointments", on_delete=fields.RESTRICT)
     item_code = fields.CharField(max_length=16)
     hall_code = fields.CharField(max_length=8)
-    day = fields.DateField()
+    day = fields.DateField(db_index=True)
     status = fields.CharField(max_length=16, default="booked")
     idempotency_key = fields.CharField(max_length=64)
     # "{citizen}:{item}:{day}" while the booking is active, NULL otherwise: the unique index is the

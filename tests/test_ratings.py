@@ -69,3 +69,12 @@ async def test_a_complaint_gets_a_ticket_and_the_answer_reaches_the_citizen(api)
     assert mine["complaints"][0]["answer"] == "已约谈该窗口人员并整改"
     await expect_error(await api.post(f"/admin/complaints/{ticket}/answer", headers=staff, json={"text": "再答"}),
                        409, "complaint_not_open")
+
+
+async def test_a_ticket_that_is_not_shaped_like_one_is_not_found_not_a_server_error(api):
+    # "ß".upper() is "SS": a 20-character path grew past the column's length and used to give a 500.
+    staff = await staff_headers()
+    await expect_error(await api.post("/admin/complaints/" + "ß" * 20 + "/answer", headers=staff, json={"text": "已处理"}),
+                       404, "complaint_not_found")
+    await expect_error(await api.post("/admin/pii/reveal", headers=staff, json={"kind": "complaint", "ref": "TS\u0000"}),
+                       404, "not_found")

@@ -8,7 +8,7 @@ from bot.models import Ticket, TranscriptMessage, UnansweredQuestion
 from miniprogram_api.digits import plain_digits
 from miniprogram_api.errors import ApiError
 from miniprogram_api.logging import mask_sensitive
-from miniprogram_api.models.applications import Complaint
+from miniprogram_api.services.ratings import complaint_or_none
 from miniprogram_api.models.staff import PiiReveal, StaffAccount
 
 # What may be revealed, and by whom (admin: everything): the desk that sees the masked text.
@@ -32,7 +32,7 @@ def mask_fields(view: dict[str, Any], *names: str) -> dict[str, Any]:
 
 async def _original(kind: str, ref: str) -> str | None:
     if kind == "complaint":
-        row = await Complaint.get_or_none(ticket=ref.upper())
+        row = await complaint_or_none(ref)
         return row.text if row else None
     if not plain_digits(ref) or int(ref) >= 2**63:
         return None

@@ -1,6 +1,7 @@
 """好差评 (once per service; a bad one opens a follow-up due in 5 working days) and complaints."""
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,7 @@ log = structlog.get_logger(__name__)
 LEVELS = {1: "非常满意", 2: "满意", 3: "基本满意", 4: "不满意", 5: "非常不满意"}
 BAD = 4  # 不满意 or worse opens a follow-up
 FOLLOW_UP_WORKDAYS = 5
+COMPLAINT_WORKDAYS = 5  # a complaint is answered within 5 working days, as 12345 requires of departments
 COMPLAINT_CATEGORIES = ("服务态度", "办事效率", "材料要求", "系统故障", "其他")
 
 
@@ -143,6 +145,7 @@ def complaint_view(c: Complaint) -> dict[str, Any]:
     return {"ticket": c.ticket, "category": c.category, "text": c.text, "hall_code": c.hall_code,
             "window_code": c.window_code, "status": c.status, "answer": c.answer,
             "answered_at": c.answered_at.astimezone(TZ).isoformat() if c.answered_at else None,
+            "due_date": c.due_date.isoformat() if c.due_date else None,
             "created_at": c.created_at.astimezone(TZ).isoformat()}
 
 
@@ -162,13 +165,22 @@ async def complain(snap: Snapshot, citizen: Citizen, category: str, text: str, h
     seq = await next_number("complaint", day)
     c = await Complaint.create(ticket=f"TS{day:%Y%m%d}{seq:04d}", citizen=citizen, category=category, text=text,
                                hall_code=hall_code, window_code=window_code.upper() if window_code else None,
-                               created_at=now)
+                               due_date=snap.calendar.add_workdays(day, COMPLAINT_WORKDAYS), created_at=now)
     log.info("complaint", ticket=c.ticket, category=category)
     return c
 
 
+TICKET = re.compile(r"TS[0-9]{12,18}")  # TS + the day + its sequence number
+
+
+async def complaint_or_none(ticket: str) -> Complaint | None:
+    """A complaint by its ticket; anything not shaped like a ticket is simply not found."""
+    ticket = ticket.strip().upper()
+    return await Complaint.get_or_none(ticket=ticket) if TICKET.fullmatch(ticket) else None
+
+
 async def complaint_by_ticket(ticket: str) -> Complaint:
-    c = await Complaint.get_or_none(ticket=ticket.upper())
+    c = await complaint_or_none(ticket)
     if c is None:
         raise ApiError(404, "complaint_not_found", "没有找到这个投诉")
     return c

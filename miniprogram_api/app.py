@@ -23,10 +23,10 @@ from bot.training import TrainingService
 from bot.wechat import customer_service
 from bot.wechat import routes as wechat_routes
 from bot.wechat.api import WeChatApi
-from miniprogram_api import housekeeping, openapi, security_headers
+from miniprogram_api import housekeeping, metrics, openapi, security_headers
 from miniprogram_api.clock import Clock
 from miniprogram_api.routes import (applications, appointments, auth, chat, console, curation, curation_models, health,
-                                    knowledge, nlu, pii, ratings, staff_session)
+                                    knowledge, nlu, pii, ratings, staff_session, stats)
 from miniprogram_api.services import ratings as rating_service
 from miniprogram_api.services.notify import Notifier
 
@@ -37,12 +37,13 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
                housekeeping_loop: bool = True) -> web.Application:
     """`manage_db=False` when the caller (a test, the CLI) has initialised tortoise already; tests pass
     their own `clock` and may turn the periodic housekeeping off to run it step by step."""
-    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[error_middleware, metrics.metrics_middleware], client_max_size=MAX_BODY)
     security_headers.setup(app)
     app[SETTINGS] = settings
     app[KNOWLEDGE] = KnowledgeService()
     app[CLOCK] = clock or Clock()
     app.add_routes(health.routes)
+    app.add_routes(metrics.routes)
     app.add_routes(knowledge.routes)
     app.add_routes(nlu.routes)
     app.add_routes(auth.routes)
@@ -56,6 +57,7 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
     app.add_routes(curation_models.routes)
     app.add_routes(staff_session.routes)
     app.add_routes(pii.routes)
+    app.add_routes(stats.routes)
     action_server.setup(app, app[KNOWLEDGE], app[CLOCK])
 
     async def lifecycle(app: web.Application):

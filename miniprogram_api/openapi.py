@@ -30,6 +30,7 @@ class OpDoc:
     auth: str | None = None  # "citizen" or "staff"
     query: tuple[Param, ...] = field(default_factory=tuple)
     path: dict[str, dict[str, Any]] = field(default_factory=dict)  # path parameter schemas
+    media: str = "application/json"  # what a success returns (text/csv: a string, not a schema in SCHEMAS)
 
 
 def doc(summary: str, tag: str, **kwargs: Any):
@@ -58,6 +59,8 @@ _ARRAY = lambda ref: {"type": "array", "items": {"$ref": f"#/components/schemas/
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": _obj("error", error=_obj("code", "message", "fields", code=STR, message=STR, fields={"type": "object"})),
     "Object": {"type": "object"},
+    "Stats": _obj("period", "questions", "top_items", "fallback", "handoff", "bookings", "no_show", "ratings",
+                  "overdue", "complaints"),
     "Ok": _obj("ok", ok=BOOL),
     "Health": _obj("status", "database", "redis", "rasa", status={"enum": ["ok", "degraded"]}),
     "Citizen": _obj("id", "name", "id_number", "phone", "linked_official_account", id=INT, name=STR, id_number=STR,
@@ -116,9 +119,11 @@ def _operation(meta: OpDoc, path_params: list[str]) -> dict[str, Any]:
         op["parameters"] = params
     if meta.body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _body_schema(meta.body)}}}
+    success = ({"$ref": f"#/components/schemas/{meta.response}"} if meta.media == "application/json"
+               else {"type": "string"})
     for status in meta.status:
         op["responses"][str(status)] = {"description": "OK" if status < 300 else "",
-                                        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{meta.response}"}}}}
+                                        "content": {meta.media: {"schema": success}}}
     # Every failure has the one error envelope, whatever its status.
     op["responses"]["default"] = {"description": "错误（统一的错误结构）",
                                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}

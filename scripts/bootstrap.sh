@@ -57,4 +57,13 @@ make_venv .venv "$PY311" "$(stamp_of pyproject.toml constraints-app.txt)" \
     pip_quiet .venv/bin/pip install --quiet -c constraints-app.txt -e '.[test]'
 make_venv .venv-rasa "$PY310" "$(stamp_of requirements-rasa.txt constraints-rasa.txt)" \
     pip_quiet .venv-rasa/bin/pip install --quiet -r requirements-rasa.txt -c constraints-rasa.txt
+# The staff pages' front-end libraries (web/package.json: ECharts), from the npm registry, exactly as
+# web/package-lock.json pins them; the app serves them itself.
+web_stamp=$(stamp_of web/package-lock.json)
+if [ ! -f web/node_modules/.stamp ] || [ "$(cat web/node_modules/.stamp)" != "$web_stamp" ]; then
+    command -v npm >/dev/null || { echo "error: npm is missing (the dashboard's charts come from the npm registry); install Node.js and npm" >&2; exit 1; }
+    echo "==> installing the staff pages' libraries (web/package-lock.json)"
+    pip_quiet npm ci --prefix web --no-audit --no-fund
+    echo "$web_stamp" > web/node_modules/.stamp
+fi
 echo "==> environments ready: .venv ($("$PY311" --version)), .venv-rasa ($("$PY310" --version))"

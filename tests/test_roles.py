@@ -21,6 +21,8 @@ ALLOWED = {
     "POST /admin/appointments/{id}/check-in": {"manager"},
     "POST /admin/appointments/{id}/attendance": {"manager"},
     "POST /admin/slots/{slot_id}/close": {"manager"},
+    "GET /admin/stats": {"manager"},
+    "GET /admin/stats/export": {"manager"},
     "GET /admin/followups": {"manager"},
     "POST /admin/followups/{id}/answer": {"manager"},
     "POST /admin/followups/{id}/close": {"manager"},
@@ -45,7 +47,7 @@ ALLOWED = {
 # Pages carry no data (their calls are the routes above); the sign-in and the WebSocket check on their own.
 NOT_ROLE_ROUTES = {"GET /admin/console", "GET /admin/curation", "GET /admin/console/ws", "POST /admin/session",
                    "DELETE /admin/session", "GET /admin/dashboard",
-                   "GET /admin/staff-page.js"}
+                   "GET /admin/staff-page.js", "GET /admin/echarts.min.js"}
 SAMPLE = {"code": "SMZX", "id": "999999", "slot_id": "999999", "ticket": "TS202611240001",
           "number": "YX20261124999999", "key": "no_such_faq"}
 

@@ -91,7 +91,7 @@ class DeploymentService:
                                    {"intent_accuracy": f"{gate.intent_accuracy:.4f}",
                                     "serving_accuracy": f"{gate.serving_accuracy:.4f}", "max_drop": f"{gate.max_drop:.4f}"})
                 if role != "admin":
-                    raise ApiError(403, "forbidden", "只有管理员可以强制上线准确率下降的模型", {"override": "requires admin"})
+                    raise ApiError(403, "forbidden", "只有管理员可以强制上线准确率下降的模型", {"override": "需要管理员"})
                 used_override = True
         if not await self.redis.set(LOCK_KEY, f"{model.id}", nx=True, ex=LOCK_SECONDS):
             raise ApiError(409, "deploy_running", "另一次上线或回滚正在进行，请稍后再试", {})
@@ -121,7 +121,7 @@ class DeploymentService:
         await deployment.save(update_fields=["status", "error", "finished_at"])
         DEPLOYMENTS.labels(action, deployment.status).inc()
         if deployment.status != "succeeded":
-            raise ApiError(502, "deploy_failed", f"上线失败，已恢复原模型：{deployment.error}", {"id": str(model.id)})
+            raise ApiError(502, "deploy_failed", "上线失败，已恢复原模型；失败原因见上线记录", {"id": str(model.id)})
         return deployment
 
     async def _load(self, base_url: str, path: Path) -> None:

@@ -87,7 +87,7 @@ async def clashes(key: str, examples: list[str]) -> list[Clash]:
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
     examples = list(dict.fromkeys(e.strip() for e in data.get("examples", []) if e and e.strip()))
     if len(examples) < MIN_EXAMPLES:
-        raise ApiError(400, "too_few_examples", f"至少需要{MIN_EXAMPLES}个不同的问法", {"examples": f"at least {MIN_EXAMPLES}"})
+        raise ApiError(400, "too_few_examples", f"至少需要{MIN_EXAMPLES}个不同的问法", {"examples": f"至少需要{MIN_EXAMPLES}个不同的问法"})
     return {**data, "examples": examples}
 
 
@@ -105,7 +105,7 @@ async def _audit(key: str, action: str, staff: str, before: FaqIntent | None, af
 async def create(data: dict[str, Any], staff: str) -> FaqIntent:
     data = _clean(data)
     if not KEY.match(data["key"]):
-        raise ApiError(400, "invalid_key", "编码只能用小写字母、数字和下划线，以字母开头", {"key": "^[a-z][a-z0-9_]+$"})
+        raise ApiError(400, "invalid_key", "编码只能用小写字母、数字和下划线，以字母开头", {"key": "只能用小写字母、数字和下划线，以小写字母开头"})
     if await FaqIntent.exists(key=data["key"]):
         raise ApiError(409, "faq_exists", f"已有编码为 {data['key']} 的 FAQ")
     await _check(data["key"], data["examples"])

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from miniprogram_api.errors import ApiError
+from miniprogram_api.field_names import roles_text
 from miniprogram_api.keys import CITIZEN, REDIS, STAFF
 from miniprogram_api.services.staff import account_for_session, authenticate
 
@@ -31,7 +32,7 @@ def require_staff(*roles: str) -> Callable[[Handler], Handler]:
         async def wrapper(request: web.Request) -> web.StreamResponse:
             account = await staff_account(request)
             if roles and account.role != "admin" and account.role not in roles:
-                raise ApiError(403, "forbidden", "当前账号没有这项操作的权限", {"role": f"requires one of: {', '.join(roles)}"})
+                raise ApiError(403, "forbidden", "当前账号没有这项操作的权限", {"role": f"需要以下角色之一：{roles_text(roles)}"})
             request[STAFF] = account
             return await handler(request)
 
@@ -49,7 +50,7 @@ async def staff_account(request: web.Request):
         if account is None:
             raise ApiError(401, "session_expired", "登录已过期，请重新输入令牌")
     else:
-        raise ApiError(401, "unauthorized", "请先登录（缺少工作人员令牌）", {"Authorization": "expected: Bearer <token>"})
+        raise ApiError(401, "unauthorized", "请先登录（缺少工作人员令牌）", {"Authorization": "应为：Bearer 加工作人员令牌"})
     if account is None:
         raise ApiError(401, "unauthorized", "工作人员令牌无效或已停用")
     return account
@@ -69,7 +70,7 @@ def require_citizen(handler: Handler) -> Handler:
 
         token = bearer_token(request)
         if not token:
-            raise ApiError(401, "unauthorized", "请先登录小程序", {"Authorization": "expected: Bearer <session token>"})
+            raise ApiError(401, "unauthorized", "请先登录小程序", {"Authorization": "应为：Bearer 加登录后得到的令牌"})
         citizen = await citizen_for_token(request.app[REDIS], token)
         if citizen is None:
             raise ApiError(401, "session_expired", "登录已过期，请重新登录")

@@ -23,7 +23,9 @@ def error_response(status: int, code: str, message: str, fields: dict[str, Any] 
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 429: "too_many_requests"}
-_HTTP_MESSAGES = {404: "没有找到这个地址", 405: "不支持这种请求方法", 413: "请求内容太大"}
+_HTTP_MESSAGES = {400: "请求有误", 401: "请先登录", 403: "没有权限访问", 404: "没有找到这个地址",
+                  405: "不支持这种请求方法", 409: "操作冲突，请刷新后重试", 413: "请求内容太大",
+                  415: "不支持这种内容类型", 429: "请求太频繁，请稍后再试"}
 
 
 @web.middleware
@@ -38,8 +40,9 @@ async def error_middleware(request: web.Request, handler):
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
+        fallback = "服务暂时出了点问题，请稍后再试" if exc.status >= 500 else "请求没有成功，请检查后重试"
         response = error_response(exc.status, _HTTP_CODES.get(exc.status, "http_error"),
-                                  _HTTP_MESSAGES.get(exc.status, exc.reason))
+                                  _HTTP_MESSAGES.get(exc.status, fallback))
         if "Allow" in exc.headers:  # a 405 names the methods that are supported (RFC 9110)
             response.headers["Allow"] = exc.headers["Allow"]
         return response

@@ -74,7 +74,7 @@ async def create(request: web.Request) -> web.Response:
 async def staff_list(request: web.Request) -> web.Response:
     status = request.query.get("status")
     if status is not None and status not in STATUSES:
-        raise ApiError(400, "invalid_parameter", "没有这种办件状态", {"status": f"one of: {', '.join(STATUSES)}"})
+        raise ApiError(400, "invalid_parameter", "没有这种办件状态", {"status": f"可选：{'、'.join(STATUSES)}"})
     snap, now = await request.app[KNOWLEDGE].snapshot(), request.app[CLOCK].now()
     rows = await applications.staff_list(status, bool_param(request, "overdue"), now)
     return json_response({"applications": [applications.application_view(a, snap, now, staff=True) for a in rows]})

@@ -57,7 +57,7 @@ async def login(request: web.Request) -> web.Response:
     wxa = request.app[WXA]
     if not wxa.configured:
         raise ApiError(403, "wechat_not_configured", "小程序尚未配置微信登录（开发环境请用 /api/v1/auth/dev-login）",
-                       {"WXA_APP_ID": "not set"})
+                       {"WXA_APP_ID": "未设置"})
     return _session(*await citizens.login_with_code(wxa, request.app[REDIS], body.code))
 
 

@@ -24,10 +24,10 @@ def _query(request: web.Request) -> str | None:
         return None
     q = request.query["q"].strip()
     if not q:
-        raise ApiError(400, "empty_query", "请输入要查询的事项名称或关键词", {"q": "must not be empty"})
+        raise ApiError(400, "empty_query", "请输入要查询的事项名称或关键词", {"q": "关键词不能为空"})
     if len(q) > MAX_QUERY_LENGTH:
         raise ApiError(400, "query_too_long", f"查询内容太长了，请控制在{MAX_QUERY_LENGTH}个字以内",
-                       {"q": f"at most {MAX_QUERY_LENGTH} characters"})
+                       {"q": f"最多{MAX_QUERY_LENGTH}个字"})
     return q
 
 
@@ -53,7 +53,7 @@ async def _item_or_404(request: web.Request) -> dict:
     code = request.match_info["code"]
     item = await _kb(request).item(code)
     if item is None:
-        raise ApiError(404, "item_not_found", f"没有找到编码为 {code} 的事项", {"code": "unknown item code"})
+        raise ApiError(404, "item_not_found", f"没有找到编码为 {code} 的事项", {"code": "没有这个事项编码"})
     return item
 
 
@@ -78,7 +78,7 @@ async def get_materials(request: web.Request) -> web.Response:
                                   "visits_text": item["visits_text"], "online": item["online"]})
         key = keys[0]
     if key not in keys:
-        raise ApiError(404, "situation_not_found", "没有这种办理情形", {"situation": f"one of: {', '.join(keys)}"})
+        raise ApiError(404, "situation_not_found", "没有这种办理情形", {"situation": f"可选：{'、'.join(keys)}"})
     situation = situation_of(item, key)
     return json_response({"code": item["code"], "name": item["name"], "situation": {"key": key, "name": situation["name"]},
                           "materials": situation["materials"], "visits_text": item["visits_text"], "online": item["online"]})
@@ -101,7 +101,7 @@ async def get_bundle(request: web.Request) -> web.Response:
     code = request.match_info["code"]
     bundle = await _kb(request).bundle(code)
     if bundle is None:
-        raise ApiError(404, "bundle_not_found", f"没有找到编码为 {code} 的“一件事”", {"code": "unknown bundle code"})
+        raise ApiError(404, "bundle_not_found", f"没有找到编码为 {code} 的“一件事”", {"code": "没有这个“一件事”编码"})
     return json_response(bundle)
 
 
@@ -117,5 +117,5 @@ async def get_hall(request: web.Request) -> web.Response:
     code = request.match_info["code"]
     hall = (await _kb(request).snapshot()).halls.get(code.upper())
     if hall is None:
-        raise ApiError(404, "hall_not_found", f"没有找到编码为 {code} 的大厅", {"code": "unknown hall code"})
+        raise ApiError(404, "hall_not_found", f"没有找到编码为 {code} 的大厅", {"code": "没有这个大厅编码"})
     return json_response(hall)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 
+import structlog
 from aiohttp import web
 from pydantic import BaseModel, Field
 
@@ -17,6 +18,7 @@ from miniprogram_api.keys import KNOWLEDGE, RASA, REDIS
 from miniprogram_api.openapi import doc
 
 MAX_TEXT = 200
+log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
 
 
@@ -28,12 +30,12 @@ async def _text_of(request: web.Request) -> str:
     try:
         body = await request.json()
     except ValueError:
-        raise ApiError(400, "invalid_json", "请求内容不是合法的 JSON") from None
+        raise ApiError(400, "invalid_json", "请求内容不是合法的 JSON", {"body": "不是合法的 JSON"}) from None
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or not text.strip():
-        raise ApiError(400, "invalid_text", "请输入要试的句子", {"text": "a non-empty string is required"})
+        raise ApiError(400, "invalid_text", "请输入要试的句子", {"text": "必须填写：句子"})
     if len(text) > MAX_TEXT:
-        raise ApiError(400, "invalid_text", f"句子太长了，请控制在{MAX_TEXT}字以内", {"text": f"at most {MAX_TEXT} characters"})
+        raise ApiError(400, "invalid_text", f"句子太长了，请控制在{MAX_TEXT}字以内", {"text": f"句子最多{MAX_TEXT}个字"})
     return text.strip()
 
 
@@ -51,7 +53,8 @@ async def try_sentence(request: web.Request) -> web.Response:
         await request.app[REDIS].set(TRY_SENDER_KEY + sender, "1", ex=300)
         turn = turn_from_rasa(await rasa.send(f"try:{sender}", text, {"channel": "try"}))
     except RasaUnavailable as exc:
-        raise ApiError(503, "rasa_unavailable", "机器人服务暂时不可用，请稍后再试", {"rasa": str(exc)}) from None
+        log.warning("nlu_try_rasa_unavailable", error=str(exc)[:300])
+        raise ApiError(503, "rasa_unavailable", "机器人服务暂时不可用，请稍后再试", {"rasa": "连不上机器人服务或没有响应"}) from None
     snap = await request.app[KNOWLEDGE].snapshot()
     entities = [
         {k: e.get(k) for k in ("entity", "value", "start", "end", "confidence_entity", "extractor") if k in e}

@@ -29,7 +29,7 @@ class ComplaintBody(BaseModel, extra="forbid"):
     category: Literal["服务态度", "办事效率", "材料要求", "系统故障", "其他"]
     text: str = Field(min_length=10, max_length=1000)
     hall_code: str | None = Field(default=None, min_length=1, max_length=8)
-    window_code: str | None = Field(default=None, min_length=1, max_length=4)
+    window_code: str | None = Field(default=None, min_length=1, max_length=8)  # 3号窗口, A3, A
 
 
 class AnswerBody(BaseModel, extra="forbid"):
@@ -39,7 +39,7 @@ class AnswerBody(BaseModel, extra="forbid"):
 def _status(request: web.Request, allowed: tuple[str, ...]) -> str | None:
     status = request.query.get("status")
     if status is not None and status not in allowed:
-        raise ApiError(400, "invalid_parameter", "状态参数不对", {"status": f"one of: {', '.join(allowed)}"})
+        raise ApiError(400, "invalid_parameter", "状态参数不对", {"status": f"可选：{'、'.join(allowed)}"})
     return status
 
 

@@ -48,7 +48,7 @@ async def get_stats(request: web.Request) -> web.Response:
 async def export(request: web.Request) -> web.Response:
     table = request.query.get("table", "")
     if table not in stats.TABLES:
-        raise ApiError(400, "invalid_parameter", "请选择要导出的表", {"table": "、".join(stats.TABLES)})
+        raise ApiError(400, "invalid_parameter", "请选择要导出的表", {"table": "可选：" + "、".join(stats.TABLES)})
     figures = await _stats(request)
     header, rows = stats.table(figures, table)
     out = io.StringIO()

@@ -77,12 +77,12 @@ async def create(snap: Snapshot, item_code: str, applicant_name: str, applicant_
                  citizen_id: int | None, staff: StaffAccount, now: datetime) -> Application:
     item = snap.items.get(item_code.upper())
     if item is None:
-        raise ApiError(404, "item_not_found", f"没有找到编码为 {item_code} 的事项", {"item_code": "unknown item code"})
+        raise ApiError(404, "item_not_found", f"没有找到编码为 {item_code} 的事项", {"item_code": "没有这个事项编码"})
     citizen = None
     if citizen_id is not None:
         citizen = await Citizen.get_or_none(id=citizen_id)
         if citizen is None:
-            raise ApiError(404, "citizen_not_found", "没有这位群众的账号", {"citizen_id": "unknown citizen"})
+            raise ApiError(404, "citizen_not_found", "没有这位群众的账号", {"citizen_id": "没有这位群众的账号"})
     day = now.astimezone(TZ).date()
     async with in_transaction() as conn:
         a = await Application.create(number=await _unused_number(day, conn), item_code=item["code"], citizen=citizen,
@@ -119,11 +119,11 @@ async def transition(snap: Snapshot, notifier: Notifier, number: str, to: str, s
     if to not in allowed:
         raise ApiError(409, "illegal_transition",
                        f"办件当前为“{a.status}”，不能改为“{to}”" + (f"；可改为：{'、'.join(allowed)}" if allowed else "（已终结）"),
-                       {"to": f"allowed: {', '.join(allowed) or 'none'}"})
+                       {"to": f"可改为：{'、'.join(allowed)}" if allowed else "办件已终结，不能再变更"})
     if to == "补正" and not materials:
-        raise ApiError(400, "materials_required", "补正须列出需要补交的材料", {"materials": "a non-empty list"})
+        raise ApiError(400, "materials_required", "补正须列出需要补交的材料", {"materials": "请列出需要补交的材料"})
     if to == "不予受理" and not reason.strip():
-        raise ApiError(400, "reason_required", "不予受理须说明理由", {"reason": "required"})
+        raise ApiError(400, "reason_required", "不予受理须说明理由", {"reason": "必须填写：不予受理理由"})
     today = now.astimezone(TZ).date()
     async with in_transaction() as conn:
         # The status only moves from the one read: two clerks acting at once cannot both succeed.

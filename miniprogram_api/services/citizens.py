@@ -46,7 +46,7 @@ async def login_with_code(wxa: WeChatApi, redis: aioredis.Redis, code: str) -> t
         log.warning("wechat_login_failed", errcode=exc.errcode)
         if exc.errcode == -2:
             raise ApiError(502, "wechat_unavailable", "暂时无法连接微信，请稍后再试") from None
-        raise ApiError(401, "invalid_code", "登录凭证无效或已过期，请重新进入小程序", {"code": f"WeChat: {exc.errcode}"}) from None
+        raise ApiError(401, "invalid_code", "登录凭证无效或已过期，请重新进入小程序", {"code": f"微信返回错误码 {exc.errcode}"}) from None
     citizen = await citizen_for_openid(session["openid"], session.get("unionid"))
     return await _open_session(redis, citizen), citizen
 
@@ -78,7 +78,7 @@ async def update_profile(citizen: Citizen, changes: dict[str, str]) -> Citizen:
             and await Application.exists(citizen_id=citizen.id):
         # The back office linked cases to this person; a different number would be a different person.
         raise ApiError(409, "id_number_locked", "您已有在办或办结的事项，身份证号不能在线修改，请到大厅窗口办理",
-                       {"id_number": "locked while applications are linked"})
+                       {"id_number": "已有关联的办件，不能在线修改"})
     for key, value in changes.items():
         setattr(citizen, key, value)
     await citizen.save(update_fields=list(changes))

@@ -7,6 +7,7 @@ from typing import Any
 from bot.models import Ticket, TranscriptMessage, UnansweredQuestion
 from miniprogram_api.digits import plain_digits
 from miniprogram_api.errors import ApiError
+from miniprogram_api.field_names import roles_text
 from miniprogram_api.logging import mask_sensitive
 from miniprogram_api.services.ratings import complaint_or_none
 from miniprogram_api.models.staff import PiiReveal, StaffAccount
@@ -43,9 +44,9 @@ async def _original(kind: str, ref: str) -> str | None:
 
 async def reveal(kind: str, ref: str, staff: StaffAccount) -> str:
     if kind not in REVEALABLE:
-        raise ApiError(400, "invalid_kind", "不支持查看这类内容", {"kind": f"one of: {', '.join(REVEALABLE)}"})
+        raise ApiError(400, "invalid_kind", "不支持查看这类内容", {"kind": f"可选：{'、'.join(REVEALABLE)}"})
     if staff.role != "admin" and staff.role not in REVEALABLE[kind]:
-        raise ApiError(403, "forbidden", "当前账号没有查看这类原文的权限", {"role": f"requires one of: {', '.join(REVEALABLE[kind])}"})
+        raise ApiError(403, "forbidden", "当前账号没有查看这类原文的权限", {"role": f"需要以下角色之一：{roles_text(REVEALABLE[kind])}"})
     text = await _original(kind, ref)
     if text is None:
         raise ApiError(404, "not_found", "没有找到这条记录")

@@ -59,18 +59,18 @@ def period(first: str | None, last: str | None, hall: str | None, snap: Snapshot
             return date.fromisoformat(value)
         except ValueError:
             raise ApiError(400, "bad_date", f"日期格式应为 YYYY-MM-DD，例如 {today.isoformat()}",
-                           {name: "YYYY-MM-DD"}) from None
+                           {name: "格式应为 YYYY-MM-DD"}) from None
 
     last_day = day(last, "to", today)
     first_day = day(first, "from", last_day - timedelta(days=29))
     if first_day > last_day:
-        raise ApiError(400, "bad_period", "开始日期不能晚于结束日期", {"from": "<= to"})
+        raise ApiError(400, "bad_period", "开始日期不能晚于结束日期", {"from": "不能晚于结束日期"})
     if (last_day - first_day).days + 1 > MAX_DAYS:
-        raise ApiError(400, "period_too_long", f"统计区间最长{MAX_DAYS}天", {"to": f"at most {MAX_DAYS} days after from"})
+        raise ApiError(400, "period_too_long", f"统计区间最长{MAX_DAYS}天", {"to": f"统计区间最长{MAX_DAYS}天（含开始和结束日期）"})
     if hall:
         found = snap.halls.get(hall.upper())
         if found is None:
-            raise ApiError(400, "hall_not_found", "没有这个大厅", {"hall": "、".join(snap.halls)})
+            raise ApiError(400, "hall_not_found", "没有这个大厅", {"hall": "可选：" + "、".join(snap.halls)})
         hall = found["code"]
     return Period(first_day, last_day, hall or None)
 

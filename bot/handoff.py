@@ -12,16 +12,23 @@ import structlog
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from bot.delivery import Delivery, message_view
+from bot.delivery import Delivered, Delivery, message_view, reason_text
 from bot.models import Conversation, Handoff, Ticket, TranscriptMessage
 from knowledge.service import KnowledgeService
 from miniprogram_api.clock import TZ, Clock
+from miniprogram_api.digits import plain_digits
 from miniprogram_api.errors import ApiError
+from miniprogram_api.logging import mask_phone
+from miniprogram_api.models.citizen import Citizen
 from miniprogram_api.models.staff import StaffAccount
 
 log = structlog.get_logger(__name__)
 
 RATING_LEVELS = {"非常满意": 1, "满意": 2, "基本满意": 3, "不满意": 4, "非常不满意": 5}
+# How citizens say the same levels in their own words (matched anywhere, the longest first).
+RATING_WORDS = {**RATING_LEVELS, "很满意": 1, "特别满意": 1, "十分满意": 1, "很不满意": 5, "特别不满意": 5,
+                "十分不满意": 5, "不太满意": 4, "不是很满意": 4, "不怎么满意": 4, "还算满意": 3, "比较满意": 2}
+RATING_QUESTION = "请为本次服务评价，回复：非常满意、满意、基本满意、不满意、非常不满意（或5到1分）。"
 
 
 @dataclass(frozen=True)
@@ -41,21 +48,62 @@ def _periods(spec: str) -> list[tuple[time, time]]:
     return out
 
 
-def parse_rating(text: str) -> int | None:
-    """1 (非常满意) … 5 (非常不满意) from "5", "非常满意", "不满意" …; None when it is not a rating."""
-    t = re.sub(r"\s", "", text)
-    for label in sorted(RATING_LEVELS, key=len, reverse=True):
-        if t.startswith(label):
-            return RATING_LEVELS[label]
-    m = re.fullmatch(r"([1-5])(分|星)?", t)
-    return 6 - int(m.group(1)) if m else None  # "5分" is the best
+@dataclass(frozen=True)
+class ChatRating:
+    level: int  # 1 非常满意 … 5 非常不满意 (LEVELS in miniprogram_api/services/ratings.py)
+    comment: str = ""  # the rest of what the citizen wrote
+
+
+_NUMERALS = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+# The scale: RATING_QUESTION offers "5到1分" next to 非常满意 … 非常不满意, so points and stars count up
+# (5分 / 五星 / 满分 = 非常满意, 1分 = 非常不满意) while the levels count down: N points is level 6 - N.
+# A number counts only with 分/星 ("等了15分钟" / "三分之一" / "一分钱" are not ratings), except alone.
+_POINTS = re.compile(r"(?<![0-9.一二三四五六七八九十百两])(?:打|给|评)?个?([1-5一二两三四五])(?:颗星|分|星)(?![钟之钱半])")
+_FULL_MARKS = re.compile(r"(?:打|给)?个?满分")
+_WORDS = re.compile("(?:" + "|".join(sorted(RATING_WORDS, key=len, reverse=True)) + ")(?!度)")  # not 满意度
+_PUNCT = " \t\r\n，,。.!！?？~～、;；:：…"
+_PARTICLES = "吧啊呀呢哈嗯哦"  # "4分吧，…"
+# What people put before the rating that says nothing of its own: "我不是很满意，太慢了" → "太慢了".
+_LEAD_INS = re.compile(r"(?:我|我觉得|我感觉|感觉|总体|总的来说|总体来说|整体来说|还是|就)?")
+
+
+def _comment(text: str, span: tuple[int, int]) -> str:
+    before = text[:span[0]].strip(_PUNCT)
+    after = text[span[1]:].lstrip(_PUNCT + _PARTICLES).strip()
+    if _LEAD_INS.fullmatch(before):
+        before = ""
+    rest = "，".join(part for part in (before, after) if part)
+    # "5分，非常满意": a second way of saying the rating is not a comment.
+    return "" if _WORDS.fullmatch(rest.strip(_PUNCT)) or rest.strip(_PUNCT) == "满分" else rest
+
+
+def parse_rating(text: str) -> ChatRating | None:
+    """The level and the rest as a comment from "5", "4分吧，回复挺快但等太久", "打五星", "满分",
+    "非常满意，工作人员很耐心" …; None when it is not a rating."""
+    t = text.strip()
+    bare = t.strip(_PUNCT + _PARTICLES)
+    if bare in _NUMERALS:
+        return ChatRating(6 - _NUMERALS[bare])
+    if m := _POINTS.search(t):
+        return ChatRating(6 - _NUMERALS[m.group(1)], _comment(t, m.span()))
+    if m := _FULL_MARKS.search(t):
+        return ChatRating(1, _comment(t, m.span()))
+    if m := _WORDS.search(t):
+        return ChatRating(RATING_WORDS[m.group(0)], _comment(t, m.span()))
+    return None
+
+
+def without_greeting(text: str) -> str:
+    """Staff often start with a greeting the composed answer already has: "您好，关于您的留言……"."""
+    rest = re.sub(r"^[\s，,。.!！~～、:：]*(?:您好|你好)[\s，,。.!！~～、:：]*", "", text)
+    return rest or text
 
 
 class HandoffService:
     def __init__(self, delivery: Delivery, knowledge: KnowledgeService, clock: Clock, settings: HandoffSettings,
                  rate=None):
         self.delivery, self.knowledge, self.clock, self.settings = delivery, knowledge, clock, settings
-        self.rate = rate  # async (conversation, handoff_id, level) -> None: the 好差评 service
+        self.rate = rate  # async (conversation, handoff_id, level, comment) -> None: the 好差评 service
 
     # -- agent hours -------------------------------------------------------------------------------
     async def within_agent_hours(self, now: datetime) -> bool:
@@ -106,7 +154,8 @@ class HandoffService:
         await handoff.save(update_fields=["told_position"])
         await self.delivery.announce({"type": "queue", "handoff_id": handoff.id})
         log.info("handoff_requested", handoff=handoff.id, reason=reason, position=position)
-        return [f"正在为您转接人工客服，您前面还有{position - 1}位，请稍候。排队期间您发的消息客服都能看到。"]
+        ahead = "您是下一位" if position == 1 else f"您前面还有{position - 1}位"
+        return [f"正在为您转接人工客服，{ahead}，请稍候。排队期间您发的消息客服都能看到。"]
 
     async def citizen_message(self, conversation: Conversation, text: str, message_id: str | None) -> list[str]:
         """A message while the conversation is not with the bot: to the agents, or left as a ticket."""
@@ -129,13 +178,24 @@ class HandoffService:
     async def take_rating(self, conversation: Conversation, text: str) -> list[str] | None:
         """The reply to "please rate": recorded once; anything else goes on to the bot."""
         handoff_id = conversation.rating_handoff_id
+        rating = parse_rating(text)
+        if rating is None and await self._rating_request_pending(conversation, handoff_id):
+            # The official account could not send the question yet: this message's passive reply
+            # carries it, so the rating may still be the next message.
+            return None
         conversation.rating_handoff_id = None
         await conversation.save(update_fields=["rating_handoff_id"])
-        level = parse_rating(text)
-        if level is None or self.rate is None:
+        if rating is None or self.rate is None:
             return None
-        await self.rate(conversation, handoff_id, level)
-        return ["感谢您的评价！" + ("我们会认真改进，工作人员会在5个工作日内联系您。" if level >= 4 else "还有其他问题可以继续问我。")]
+        await self.rate(conversation, handoff_id, rating.level, rating.comment)
+        return ["感谢您的评价！" + ("我们会认真改进，工作人员会在5个工作日内联系您。" if rating.level >= 4
+                                  else "还有其他问题可以继续问我。")]
+
+    async def _rating_request_pending(self, conversation: Conversation, handoff_id: int | None) -> bool:
+        rows = await TranscriptMessage.filter(conversation=conversation, role="system").order_by("-id").limit(5)
+        asked = next((m for m in rows if (m.data or {}).get("event") == "rating_requested"
+                      and m.data.get("handoff_id") == handoff_id), None)
+        return asked is not None and asked.data.get("delivered") is False
 
     # -- the agents' side --------------------------------------------------------------------------
     async def current(self, conversation: Conversation) -> Handoff | None:
@@ -170,7 +230,7 @@ class HandoffService:
         if handoff.agent_id != agent.id and agent.role != "admin":
             raise ApiError(403, "not_your_conversation", "这个会话由其他客服接待")
 
-    async def reply(self, handoff_id: int, agent: StaffAccount, text: str) -> bool:
+    async def reply(self, handoff_id: int, agent: StaffAccount, text: str) -> Delivered:
         handoff = await self.get(handoff_id)
         self._own(handoff, agent)
         handoff.agent_active_at = self.clock.now()
@@ -203,7 +263,7 @@ class HandoffService:
         await conversation.save(update_fields=["state", "rating_handoff_id"])
         ending = ("由于长时间没有新消息，本次人工服务已自动结束。" if reason == "idle" else "本次人工服务已结束，感谢您的耐心。")
         await self.delivery.to_citizen(conversation, "system",
-                                       ending + "请为本次服务评价，回复：非常满意、满意、基本满意、不满意、非常不满意（或5到1分）。",
+                                       ending + RATING_QUESTION,
                                        {"event": "rating_requested", "handoff_id": handoff.id})
         await self.delivery.announce({"type": "closed", "handoff_id": handoff.id, "reason": reason})
         log.info("handoff_closed", handoff=handoff.id, reason=reason)
@@ -266,21 +326,47 @@ class HandoffService:
                 "messages": [message_view(m) for m in rows[-200:]]}
 
     async def tickets(self, status: str | None) -> list[dict[str, Any]]:
+        """The list view: the citizen's phone masked (contact() gives it whole, for the call-back)."""
         query = Ticket.all() if status is None else Ticket.filter(status=status)
-        return [{"id": t.id, "status": t.status, "text": t.text, "answer": t.answer, "delivered": t.delivered,
-                 "created_at": t.created_at.isoformat()} for t in await query.order_by("id")]
+        views = []
+        for t in await query.order_by("id").prefetch_related("conversation"):
+            view = {"id": t.id, "status": t.status, "text": t.text, "answer": t.answer, "delivered": t.delivered,
+                    "created_at": t.created_at.isoformat(), "contact": None}
+            if (citizen := await citizen_of(t.conversation)) is not None and (citizen.name or citizen.phone):
+                view["contact"] = {"name": citizen.name, "phone": mask_phone(citizen.phone)}
+            if t.answer and not t.delivered:
+                reason = await self._ticket_undelivered_reason(t)
+                view["undelivered_reason"], view["undelivered"] = reason, reason_text(reason)
+            views.append(view)
+        return views
 
-    async def answer_ticket(self, ticket_id: int, agent: StaffAccount, text: str) -> Ticket:
+    async def _ticket_undelivered_reason(self, ticket: Ticket) -> str | None:
+        rows = await TranscriptMessage.filter(conversation_id=ticket.conversation_id, role="agent").order_by("-id").limit(20)
+        row = next((m for m in rows if (m.data or {}).get("ticket") == ticket.id), None)
+        return row.data.get("undelivered_reason") if row else None
+
+    async def contact(self, ticket_id: int) -> dict[str, str] | None:
+        ticket = await Ticket.get_or_none(id=ticket_id).prefetch_related("conversation")
+        if ticket is None:
+            raise ApiError(404, "ticket_not_found", "没有找到这个留言工单")
+        citizen = await citizen_of(ticket.conversation)
+        return {"name": citizen.name, "phone": citizen.phone} if citizen and (citizen.name or citizen.phone) else None
+
+    async def answer_ticket(self, ticket_id: int, agent: StaffAccount, text: str) -> tuple[Ticket, Delivered]:
         ticket = await Ticket.get_or_none(id=ticket_id).prefetch_related("conversation")
         if ticket is None:
             raise ApiError(404, "ticket_not_found", "没有找到这个留言工单")
         if ticket.status != "open":
             raise ApiError(409, "ticket_answered", "这个留言已经回复过了")
-        ticket.delivered = await self.delivery.to_citizen(ticket.conversation, "agent",
-                                                          f"您好，关于您的留言（工单号 {ticket.id}）：{text}", {"ticket": ticket.id})
-        ticket.status, ticket.answer, ticket.answered_by_id, ticket.answered_at = "answered", text, agent.id, self.clock.now()
+        outcome = await self.delivery.to_citizen(
+            ticket.conversation, "agent", f"您好，关于您的留言（工单号 {ticket.id}）：{without_greeting(text)}",
+            {"ticket": ticket.id})
+        ticket.answer, ticket.answered_by_id, ticket.answered_at = text, agent.id, self.clock.now()
+        # Not delivered, it stays open: in the open list, with the citizen's contact, for a call-back. The
+        # official account's next passive reply to the citizen carries it and then marks it answered.
+        ticket.delivered, ticket.status = bool(outcome), "answered" if outcome else "open"
         await ticket.save()
-        return ticket
+        return ticket, outcome
 
     async def join(self, conversation: Conversation, agent: StaffAccount) -> Handoff:
         """An agent takes a conversation the bot is having, without a request from the citizen."""
@@ -293,3 +379,15 @@ class HandoffService:
         await self.delivery.to_citizen(conversation, "agent", f"您好，我是人工客服{agent.name}，看到您的咨询，由我来为您服务。")
         await self.delivery.announce({"type": "claimed", "handoff_id": handoff.id, "agent": agent.name})
         return handoff
+
+
+async def citizen_of(conversation: Conversation) -> Citizen | None:
+    """The citizen behind a conversation, if one is known (services/citizens.citizen_for_channel's
+    mapping, but only looking: a ticket view must not create citizens)."""
+    if conversation.channel == "miniprogram":
+        return await Citizen.get_or_none(id=int(conversation.user_id)) if plain_digits(conversation.user_id) else None
+    if conversation.channel == "wechat":
+        return await Citizen.get_or_none(oa_openid=conversation.user_id)
+    if conversation.channel == "try":
+        return None
+    return await Citizen.get_or_none(openid=f"{conversation.channel}:{conversation.user_id}"[:64])

@@ -75,9 +75,9 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
         app[DELIVERY] = Delivery(redis, lambda openid, text: customer_service.send_text(official, redis, openid, text))
         knowledge, clock = app[KNOWLEDGE], app[CLOCK]
 
-        async def rate_handoff(conversation, handoff_id: int, level: int) -> None:
+        async def rate_handoff(conversation, handoff_id: int, level: int, comment: str = "") -> None:
             await rating_service.rate_handoff_in_chat(await knowledge.snapshot(), conversation, handoff_id, level,
-                                                      clock.now())
+                                                      clock.now(), comment)
 
         app[HANDOFF] = HandoffService(app[DELIVERY], knowledge, clock, HandoffSettings(
             settings.agent_hours, settings.agent_idle_minutes, settings.agent_claim_minutes), rate=rate_handoff)

@@ -96,7 +96,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Complaint": _obj("ticket", "category", "text", "status", ticket=STR, status={"enum": ["open", "answered", "closed"]}),
     "Queue": _obj("waiting", "active", waiting={"type": "array"}, active={"type": "array"}),
     "Transcript": _obj("id", "status", "channel", "messages", messages=_ARRAY("Message")),
-    "Delivered": _obj("delivered", delivered=BOOL),
+    "Delivered": _obj("delivered", delivered=BOOL, reason=NULLABLE_STR, message=STR),
     "NluTry": _obj("intent", "entities", "items", "replies"),
 }
 

@@ -4,15 +4,19 @@ close and rating request, the idle rule, leave-a-message outside agent hours, a 
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, timedelta
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.handoff import ChatRating, parse_rating, without_greeting
 from bot.models import Conversation, Handoff, Ticket, TranscriptMessage
 from miniprogram_api import housekeeping
 from miniprogram_api.app import create_app
 from miniprogram_api.clock import TZ, Clock
 from miniprogram_api.keys import CLOCK, CONVERSATIONS, HANDOFF, SETTINGS
+from miniprogram_api.models.applications import Rating
 from tests.api_helpers import expect_error, login, staff_headers
 
 OPEN = datetime(2026, 11, 24, 10, 0, tzinfo=TZ)  # a Tuesday morning: agents on duty
@@ -23,7 +27,7 @@ async def citizen_in_queue(api, code: str = "queue-1") -> tuple[dict, Conversati
     me = await (await api.get("/api/v1/me", headers=headers)).json()
     conversation, _ = await Conversation.get_or_create(channel="miniprogram", user_id=str(me["id"]))
     replies = await api.app[HANDOFF].request(conversation, "asked")
-    assert "前面还有" in replies[0]
+    assert re.search(r"您是下一位|前面还有[1-9]", replies[0]) and "前面还有0位" not in replies[0]
     return headers, conversation
 
 
@@ -143,3 +147,41 @@ async def test_a_restart_loses_no_queue_position_or_message(api):
         assert await again.app[HANDOFF].position(handoff) == 2
         assert (await again.post(f"/admin/console/handoffs/{handoff.id}/claim", headers=agent)).status == 200
         assert await TranscriptMessage.filter(conversation=second, role="citizen", text="还要等多久").exists()
+
+
+# The chat asks "回复：非常满意、满意、基本满意、不满意、非常不满意（或5到1分）": points and stars count up
+# (5 the best), levels down (1 非常满意 … 5 非常不满意), so N points is level 6 - N.
+@pytest.mark.parametrize("text, level, comment", [
+    ("5", 1, ""), ("1分", 5, ""), ("4分吧，回复挺快但等太久", 2, "回复挺快但等太久"), ("打五星", 1, ""),
+    ("我给4星，态度好。", 2, "态度好。"), ("满分", 1, ""), ("给个满分，很耐心", 1, "很耐心"), ("两星吧", 4, ""),
+    ("非常满意，工作人员很耐心", 1, "工作人员很耐心"), ("基本满意", 3, ""), ("我不是很满意，太慢了", 4, "太慢了"),
+    ("非常不满意！", 5, ""), ("5分，非常满意", 1, ""), ("还行，就是有点慢，3分", 3, "还行，就是有点慢"),
+])
+def test_a_rating_in_words(text, level, comment):
+    assert parse_rating(text) == ChatRating(level, comment)
+
+
+@pytest.mark.parametrize("text", ["等了15分钟才接通", "三分之一的材料", "一分钱都不用吗", "满意度怎么查", "社保卡怎么补办", "10"])
+def test_not_a_rating(text):
+    assert parse_rating(text) is None
+
+
+def test_a_staff_greeting_is_not_doubled():
+    assert without_greeting("您好！请补交材料。") == "请补交材料。"
+    assert without_greeting("你好，已办结") == "已办结"
+    assert without_greeting("请补交材料") == "请补交材料"
+    assert without_greeting("您好") == "您好"  # nothing else: kept as written
+
+
+async def test_a_chat_rating_keeps_the_citizens_words(api):
+    api.app[CLOCK].set(OPEN)
+    headers, conversation = await citizen_in_queue(api, "rater-in-chat")
+    agent = await staff_headers("agent")
+    handoff = await Handoff.get(conversation=conversation)
+    await api.post(f"/admin/console/handoffs/{handoff.id}/claim", headers=agent)
+    await api.post(f"/admin/console/handoffs/{handoff.id}/close", headers=agent)
+    turn = await api.app[CONVERSATIONS].handle("miniprogram", conversation.user_id, "4分吧，回复挺快但等太久")
+    assert turn.replies[0].startswith("感谢您的评价")
+    rating = await Rating.get(target_type="handoff", target_id=handoff.id)
+    assert (rating.level, rating.comment) == (2, "回复挺快但等太久")
+    assert (await Conversation.get(id=conversation.id)).rating_handoff_id is None

@@ -1,9 +1,12 @@
 """好差评 once per service, follow-ups for bad ratings within 5 working days, and complaints."""
 from __future__ import annotations
 
-from miniprogram_api.models.applications import Application
+from miniprogram_api import housekeeping
+from miniprogram_api.models.applications import Application, FollowUp
+from miniprogram_api.models.booking import Appointment
 from tests.api_helpers import expect_error, login, staff_headers
 from tests.test_applications import create
+from tests.test_booking import book, slots
 
 
 async def test_rating_once_and_a_bad_one_opens_a_follow_up_staff_answer(api, fake_wechat):
@@ -78,3 +81,27 @@ async def test_a_ticket_that_is_not_shaped_like_one_is_not_found_not_a_server_er
                        404, "complaint_not_found")
     await expect_error(await api.post("/admin/pii/reveal", headers=staff, json={"kind": "complaint", "ref": "TS\u0000"}),
                        404, "not_found")
+
+
+async def test_only_an_appointment_the_citizen_came_to_can_be_rated(api):
+    # checked_in is the one status where the service happened: booked is still to come, cancelled and
+    # no_show never were, closed means the hall closed the slot.
+    await housekeeping.run_once(api.app)
+    citizen = await login(api, "appointment-rater")
+    slot = (await slots(api, "2026-11-25"))[0]
+    booked = await (await book(api, citizen, slot["id"])).json()
+    target = booked["id"]
+    for status in ("booked", "cancelled", "no_show", "closed"):
+        await Appointment.filter(id=target).update(status=status)
+        body = await expect_error(await api.post("/api/v1/ratings", headers=citizen,
+                                                 json={"target_type": "appointment", "target_id": target, "level": 5}),
+                                  409, "service_not_completed")
+        assert "未办理的预约不能评价" in body["error"]["message"]
+    assert not await FollowUp.exists()  # no 差评 of a service nobody gave opened a follow-up
+    await expect_error(await api.post("/api/v1/ratings", headers=await login(api, "someone-else"),
+                                      json={"target_type": "appointment", "target_id": target, "level": 1}),
+                       404, "service_not_found")
+    await Appointment.filter(id=target).update(status="checked_in")
+    resp = await api.post("/api/v1/ratings", headers=citizen,
+                          json={"target_type": "appointment", "target_id": target, "level": 1, "comment": "很快"})
+    assert resp.status == 201 and (await resp.json())["label"] == "非常满意"

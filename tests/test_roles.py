@@ -37,7 +37,7 @@ ALLOWED = {
         ("GET", "queue"), ("GET", "handoffs/{id}"), ("POST", "handoffs/{id}/claim"), ("POST", "handoffs/{id}/messages"),
         ("POST", "handoffs/{id}/transfer"), ("POST", "handoffs/{id}/close"), ("GET", "conversations"),
         ("POST", "conversations/{id}/join"), ("GET", "agents"), ("GET", "quick-replies"), ("GET", "materials/{code}"),
-        ("GET", "tickets"), ("POST", "tickets/{id}/answer"), ("POST", "ws-ticket")]},
+        ("GET", "tickets"), ("POST", "tickets/{id}/answer"), ("POST", "tickets/{id}/contact"), ("POST", "ws-ticket")]},
     **{f"{m} /admin/curation/{p}": {"curator"} for m, p in [
         ("GET", "faq"), ("POST", "faq"), ("GET", "faq/{key}"), ("PATCH", "faq/{key}"), ("DELETE", "faq/{key}"),
         ("GET", "faq/{key}/history"), ("POST", "export"), ("GET", "inbox"), ("POST", "inbox/handle"), ("POST", "train"),

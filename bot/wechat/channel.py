@@ -1,10 +1,13 @@
 """The official-account channel: what each kind of WeChat message means to the bot, and WeChat's
 5-second rule. The webhook route hands over a verified, parsed message; this returns the text of
 the passive reply, or None for "success" (nothing now; the answer may follow as a
-customer-service message)."""
+customer-service message). Agents' and system messages that could not go out as customer-service
+messages (window closed, limit reached, API down) ride along in the passive reply to the user's next
+message."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime, timezone
 
 import redis.asyncio as aioredis
@@ -12,10 +15,12 @@ import structlog
 from wechatpy.messages import BaseMessage
 
 from bot.conversation import UNAVAILABLE_REPLY, ConversationService, Turn
-from bot.models import WeChatFollower
+from bot.delivery import CONSOLE_CHANNEL
+from bot.models import Ticket, TranscriptMessage, WeChatFollower
 from bot.wechat import customer_service
 from bot.wechat.api import WeChatApi
 from bot.wechat.customer_service import masked
+from bot.wechat.envelope import message_identity
 from bot.wechat.menu import CLICK_TRIGGERS
 from miniprogram_api.metrics import WECHAT_LATE_REPLIES
 
@@ -39,6 +44,9 @@ UNKNOWN_BUTTON = "抱歉，这个菜单暂时不可用。请直接输入您要�
 REPLY_STATE_SECONDS = 300
 PASSIVE, LATER = "passive", "later"
 SHUTDOWN_GRACE_SECONDS = 10
+# How texts that arrive late are marked, so the citizen knows who wrote them and that they are not
+# the answer to what was just asked.
+LATE_MARKS = {"agent": "【客服回复】", "system": "【客服消息】"}
 
 
 def merge(replies: list[str]) -> str:
@@ -53,9 +61,19 @@ class WeChatChannel:
         self._background: set[asyncio.Task] = set()
 
     async def respond(self, msg: BaseMessage) -> str | None:
-        openid = msg.source
-        if msg.type == "event":
+        # Only what opens WeChat's window gets a passive reply the user sees: messages, follow, clicks.
+        if msg.type == "event" and msg.event not in ("subscribe", "subscribe_scan", "click"):
             return await self._event(msg)
+        # Taken before the turn, so a retry of this message arriving meanwhile gets the same texts.
+        pending = await self._pending_for(msg)
+        reply = await self._event(msg) if msg.type == "event" else await self._message(msg)
+        if not pending:
+            return reply
+        await self._delivered_late(pending["rows"])  # after the turn: take_rating reads what was unseen
+        return merge([pending["text"], reply or ""])
+
+    async def _message(self, msg: BaseMessage) -> str | None:
+        openid = msg.source
         await customer_service.note_user_message(self.redis, openid)
         if msg.type == "text":
             text = (msg.content or "").strip()
@@ -87,6 +105,32 @@ class WeChatChannel:
             return await self._converse(openid, trigger, f"{openid}{msg.time}")
         log.debug("wechat_event_ignored", wechat_event=event)  # VIEW (the browser opens the page), scans, …
         return None
+
+    async def _pending_for(self, msg: BaseMessage) -> dict | None:
+        """What waits for this user, marked and merged, and the transcript rows it came from."""
+        key = f"govhall:wechat:pending-reply:{message_identity(msg)}"
+        if held := await self.redis.get(key):
+            return {**json.loads(held), "rows": []}  # a retry: the first request marks the rows
+        items = await customer_service.take_pending(self.redis, msg.source)
+        if not items:
+            return None
+        text = merge([LATE_MARKS.get(i.get("role"), "") + i.get("text", "") for i in items])
+        await self.redis.set(key, json.dumps({"text": text}, ensure_ascii=False), ex=REPLY_STATE_SECONDS)
+        log.info("wechat_pending_in_reply", openid=masked(msg.source), messages=len(items))
+        return {"text": text, "rows": [i["row"] for i in items if isinstance(i.get("row"), int)]}
+
+    async def _delivered_late(self, row_ids: list[int]) -> None:
+        conversations = set()
+        for row in await TranscriptMessage.filter(id__in=row_ids):
+            row.data = {**(row.data or {}), "delivered": True, "delivered_late": True}
+            await row.save(update_fields=["data"])
+            conversations.add(row.conversation_id)
+            if isinstance(ticket := row.data.get("ticket"), int):
+                # The answer reached the citizen after all: the call-back is no longer needed.
+                await Ticket.filter(id=ticket, status="open").update(status="answered", delivered=True)
+        for conversation_id in conversations:  # consoles showing it drop the "未送达" mark
+            await self.redis.publish(CONSOLE_CHANNEL, json.dumps({"type": "delivered_late",
+                                                                  "conversation_id": conversation_id}))
 
     async def _follow(self, openid: str, subscribed: bool) -> None:
         now = datetime.now(timezone.utc)
@@ -142,8 +186,8 @@ class WeChatChannel:
             WECHAT_LATE_REPLIES.inc()
             await self.send(openid, text)
 
-    async def send(self, openid: str, text: str) -> bool:
-        """A customer-service text to an official-account user within WeChat's window."""
+    async def send(self, openid: str, text: str) -> customer_service.SendResult:
+        """A customer-service text to an official-account user within WeChat's window (truthy when sent)."""
         return await customer_service.send_text(self.api, self.redis, openid, text)
 
     def _in_background(self, aw) -> None:

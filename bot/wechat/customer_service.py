@@ -1,10 +1,15 @@
 """Customer-service (客服) messages to official-account users within WeChat's window: after a user's
 message (or menu click, or follow) the account may send at most 5 messages within 48 hours.
 WeChat enforces this itself (45015, 45047); counting here too means we neither waste calls nor
-learn about the limit only from errors. Other code (the hand-off) sends through `send_text`."""
+learn about the limit only from errors. Other code (the hand-off) sends through `send_text`.
+
+What cannot go out that way waits here for the user's next message: its passive reply carries it
+(a passive reply needs neither the window nor the API credentials)."""
 from __future__ import annotations
 
+import json
 import time
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 import structlog
@@ -17,6 +22,15 @@ WINDOW_SECONDS = 48 * 3600
 MAX_MESSAGES = 5
 WINDOW_CLOSED = 45015  # "response out of time limit or subscription is canceled"
 TOO_MANY = 45047  # "out of response count limit"
+
+# Why a message did not go out; the agent is told which (bot/delivery.py has the Chinese).
+NOT_CONFIGURED, WINDOW_CLOSED_REASON, LIMIT_REACHED = "not_configured", "window_closed", "limit_reached"
+INVALID_TOKEN, WECHAT_ERROR = "invalid_token", "wechat_error"
+
+# Undelivered texts wait this long for the user's next message; after that a late answer would
+# confuse more than help (and the agent has been told it did not arrive).
+PENDING_SECONDS = 3 * 24 * 3600
+PENDING_MAX = 20  # a passive reply is one message: keep the newest few
 
 # Reserve one message of the window atomically: two workers sending at once must not both take the 5th.
 # Returns the new count, -1 when the window is closed (no user message, or older than 48 h), -2 when full.
@@ -33,8 +47,24 @@ _REFUND = "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HINCRBY', KEYS
 _FILL = "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'sent', ARGV[1]) end return 0"
 
 
+@dataclass(frozen=True)
+class SendResult:
+    """Truthy when WeChat accepted the message; otherwise `reason` says why not."""
+    reason: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.reason is None
+
+
+SENT = SendResult()
+
+
 def _key(openid: str) -> str:
     return f"govhall:wechat:cs:{openid}"
+
+
+def _pending_key(openid: str) -> str:
+    return f"govhall:wechat:pending:{openid}"
 
 
 def masked(openid: str) -> str:
@@ -60,32 +90,59 @@ async def remaining(redis: aioredis.Redis, openid: str, now: float | None = None
     return max(0, MAX_MESSAGES - int(data.get("sent", 0)))
 
 
-async def send_text(api: WeChatApi, redis: aioredis.Redis, openid: str, text: str, now: float | None = None) -> bool:
-    """Send one customer-service text if the window allows; True when WeChat accepted it.
-    Never raises for WeChat's refusals: they are logged and reported as False."""
+async def send_text(api: WeChatApi, redis: aioredis.Redis, openid: str, text: str,
+                    now: float | None = None) -> SendResult:
+    """Send one customer-service text if the window allows; truthy when WeChat accepted it.
+    Never raises for WeChat's refusals: they are logged and reported with their reason."""
     who = masked(openid)
     if not api.configured:
         log.warning("wechat_cs_not_configured", openid=who)
-        return False
+        return SendResult(NOT_CONFIGURED)
     now = time.time() if now is None else now
     reserved = await redis.eval(_RESERVE, 1, _key(openid), f"{now:.3f}", WINDOW_SECONDS, MAX_MESSAGES)
     if reserved < 0:
-        log.warning("wechat_cs_refused", openid=who, reason="window_closed" if reserved == -1 else "limit_reached",
-                    limit=MAX_MESSAGES, window_hours=WINDOW_SECONDS // 3600)
-        return False
+        reason = WINDOW_CLOSED_REASON if reserved == -1 else LIMIT_REACHED
+        log.warning("wechat_cs_refused", openid=who, reason=reason, limit=MAX_MESSAGES,
+                    window_hours=WINDOW_SECONDS // 3600)
+        return SendResult(reason)
     try:
         await api.send_custom_text(openid, text)
     except WeChatError as exc:
         if exc.errcode == WINDOW_CLOSED:
             await redis.delete(_key(openid))  # WeChat knows better (the user may have unfollowed)
-            reason = "window_closed"
+            reason = WINDOW_CLOSED_REASON
         elif exc.errcode == TOO_MANY:
             await redis.eval(_FILL, 1, _key(openid), MAX_MESSAGES)
-            reason = "limit_reached"
+            reason = LIMIT_REACHED
         else:
             await redis.eval(_REFUND, 1, _key(openid))  # not sent: give the reservation back
-            reason = "invalid_token" if exc.errcode in TOKEN_ERRORS else "wechat_error"
+            reason = INVALID_TOKEN if exc.errcode in TOKEN_ERRORS else WECHAT_ERROR
         log.warning("wechat_cs_failed", openid=who, reason=reason, errcode=exc.errcode, errmsg=exc.errmsg[:100])
-        return False
+        return SendResult(reason)
     log.info("wechat_cs_sent", openid=who, sent=reserved, chars=len(text))
-    return True
+    return SENT
+
+
+async def keep_pending(redis: aioredis.Redis, openid: str, row_id: int, role: str, text: str) -> None:
+    """A transcript row that could not go out: the user's next message's passive reply carries it."""
+    key = _pending_key(openid)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.rpush(key, json.dumps({"row": row_id, "role": role, "text": text}, ensure_ascii=False))
+        pipe.ltrim(key, -PENDING_MAX, -1)
+        pipe.expire(key, PENDING_SECONDS)
+        await pipe.execute()
+
+
+async def take_pending(redis: aioredis.Redis, openid: str) -> list[dict]:
+    """The waiting texts, oldest first, removed in one step: two workers never both deliver them."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.lrange(_pending_key(openid), 0, -1)
+        pipe.delete(_pending_key(openid))
+        raw, _ = await pipe.execute()
+    out = []
+    for item in raw:
+        try:
+            out.append(json.loads(item))
+        except (TypeError, ValueError):
+            log.warning("wechat_pending_unreadable", openid=masked(openid))
+    return out

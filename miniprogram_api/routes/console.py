@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from bot import replies
 from bot.conversation import sender_id
-from bot.delivery import CONSOLE_CHANNEL
+from bot.delivery import CONSOLE_CHANNEL, reason_text
 from bot.models import Conversation, Handoff
 from bot.rasa_client import RasaUnavailable
 from knowledge.bundles import situation_of
@@ -21,7 +21,7 @@ from miniprogram_api.auth import AGENT, require_staff
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import HANDOFF, KNOWLEDGE, RASA, REDIS, STAFF
-from miniprogram_api.models.staff import StaffAccount
+from miniprogram_api.models.staff import PiiReveal, StaffAccount
 from miniprogram_api.openapi import POSITIVE, Param, doc
 from miniprogram_api.services import pii
 from miniprogram_api.services.staff import issue_ticket, redeem_ticket
@@ -93,6 +93,9 @@ async def transcript(request: web.Request) -> web.Response:
                 m["intent"], m["confidence"] = u["intent"], u["confidence"]
     for m in view["messages"]:
         pii.mask_fields(m, "text")
+        data = m.get("data") or {}
+        if data.get("delivered") is False:  # the page marks it, with why, under the bubble
+            m["undelivered"] = reason_text(data.get("undelivered_reason"))
     return json_response(view)
 
 
@@ -105,14 +108,15 @@ async def claim(request: web.Request) -> web.Response:
 
 
 @routes.post("/admin/console/handoffs/{id}/messages")
-@doc("回复群众（公众号受48小时/5条规则限制，送达失败时 delivered=false）", "人工客服", body=TextBody,
+@doc("回复群众（公众号受48小时/5条规则限制；送达失败时 delivered=false，reason 为原因："
+     "not_configured、window_closed、limit_reached、invalid_token、wechat_error）", "人工客服", body=TextBody,
      response="Delivered", auth="staff", path={"id": POSITIVE})
 @require_staff(*AGENT)
 async def reply(request: web.Request) -> web.Response:
     body = await parse_body(request, TextBody)
-    delivered = await request.app[HANDOFF].reply(_id(request), request[STAFF], body.text)
-    return json_response({"delivered": delivered,
-                          **({} if delivered else {"message": "消息未能送达：群众48小时内没有发消息，或已超过5条客服消息"})})
+    outcome = await request.app[HANDOFF].reply(_id(request), request[STAFF], body.text)
+    return json_response({"delivered": bool(outcome), "reason": outcome.reason, **({} if outcome else {
+        "message": f"消息未能送达：{outcome.reason_text}。群众3天内再发消息时，会随回复一并收到。"})})
 
 
 @routes.post("/admin/console/handoffs/{id}/transfer")
@@ -188,7 +192,7 @@ async def materials(request: web.Request) -> web.Response:
     keys = [s["key"] for s in item["situations"]]
     key = request.query.get("situation") or keys[0]
     if key not in keys:
-        raise ApiError(404, "situation_not_found", "没有这种办理情形", {"situation": f"one of: {', '.join(keys)}"})
+        raise ApiError(404, "situation_not_found", "没有这种办理情形", {"situation": f"可选：{'、'.join(keys)}"})
     text = "\n".join(replies.materials_messages(item, situation_of(item, key)))
     return json_response({"code": item["code"], "name": item["name"], "situation": key, "text": text,
                           "situations": [{"key": s["key"], "name": s["name"]} for s in item["situations"]]})
@@ -201,7 +205,7 @@ async def materials(request: web.Request) -> web.Response:
 async def tickets(request: web.Request) -> web.Response:
     status = request.query.get("status")
     if status not in (None, "open", "answered"):
-        raise ApiError(400, "invalid_parameter", "status 应为 open 或 answered", {"status": "open|answered"})
+        raise ApiError(400, "invalid_parameter", "状态只能是 open（待回复）或 answered（已回复）", {"status": "open 或 answered"})
     return json_response({"tickets": [pii.mask_fields(t, "text") for t in await request.app[HANDOFF].tickets(status)]})
 
 
@@ -210,8 +214,26 @@ async def tickets(request: web.Request) -> web.Response:
 @require_staff(*AGENT)
 async def answer_ticket(request: web.Request) -> web.Response:
     body = await parse_body(request, TextBody)
-    ticket = await request.app[HANDOFF].answer_ticket(_id(request), request[STAFF], body.text)
-    return json_response({"id": ticket.id, "status": ticket.status, "delivered": ticket.delivered})
+    ticket, outcome = await request.app[HANDOFF].answer_ticket(_id(request), request[STAFF], body.text)
+    return json_response({"id": ticket.id, "status": ticket.status, "delivered": ticket.delivered,
+                          "reason": outcome.reason, **({} if outcome else {
+                              "message": f"回复已保存，但未能送达：{outcome.reason_text}。留言仍在待办中，请电话回访；"
+                                         "群众再发消息时也会收到这条回复。"})})
+
+
+@routes.post("/admin/console/tickets/{id}/contact")
+@doc("留言群众的姓名和完整电话（电话回访用；查看会记入审计日志）", "人工客服", response="Object", auth="staff",
+     path={"id": POSITIVE})
+@require_staff(*AGENT)
+async def ticket_contact(request: web.Request) -> web.Response:
+    ticket_id = _id(request)
+    contact = await request.app[HANDOFF].contact(ticket_id)
+    if contact is None:
+        raise ApiError(404, "contact_not_found", "这位群众没有留下姓名或电话")
+    # The whole number is PII like a revealed message: seeing it is recorded (services/pii.py).
+    staff = request[STAFF]
+    await PiiReveal.create(staff_name=staff.name, staff_role=staff.role, kind="ticket_contact", ref=str(ticket_id))
+    return json_response(contact)
 
 
 @routes.post("/admin/console/ws-ticket")

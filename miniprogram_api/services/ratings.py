@@ -32,8 +32,17 @@ COMPLAINT_CATEGORIES = ("服务态度", "办事效率", "材料要求", "系统�
 
 
 async def _owns_appointment(citizen: Citizen, target_id: int) -> bool:
-    return await Appointment.filter(id=target_id, citizen=citizen, status__in=("checked_in", "no_show", "closed",
-                                                                                "cancelled")).exists()
+    # Only a service the citizen received can be rated, and of the statuses (models/booking.py) that is
+    # checked_in alone: booked has not happened yet, cancelled and no_show never did, and closed means
+    # the hall closed the slot — a 差评 of any of these would open a follow-up about a service nobody gave.
+    appointment = await Appointment.get_or_none(id=target_id, citizen=citizen)
+    if appointment is None:
+        return False
+    if appointment.status != "checked_in":
+        state = {"booked": "尚未办理", "cancelled": "已取消", "no_show": "未到场", "closed": "大厅已关闭该时段"}
+        raise ApiError(409, "service_not_completed", "未办理的预约不能评价（只能评价已到大厅签到办理的预约）",
+                       {"target_id": f"这个预约{state.get(appointment.status, '未办理')}"})
+    return True
 
 
 async def _owns_application(citizen: Citizen, target_id: int) -> bool:
@@ -88,14 +97,15 @@ async def rate(snap: Snapshot, citizen: Citizen, target_type: str, target_id: in
 
 
 async def rate_handoff_in_chat(snap: Snapshot, conversation: Conversation, handoff_id: int, level: int,
-                               now: datetime) -> None:
-    """The rating a citizen gives in chat after a hand-off closes (the hand-off service calls this)."""
+                               now: datetime, comment: str = "") -> None:
+    """The rating a citizen gives in chat after a hand-off closes (the hand-off service calls this);
+    `comment` is the rest of what they wrote ("4分吧，回复挺快但等太久" → "回复挺快但等太久")."""
     from miniprogram_api.services.citizens import citizen_for_channel
 
     citizen = await citizen_for_channel(conversation.channel, conversation.user_id)
     if citizen is not None:
         try:
-            await rate(snap, citizen, "handoff", handoff_id, level, "", now)
+            await rate(snap, citizen, "handoff", handoff_id, level, comment[:500], now)
         except ApiError as exc:
             log.info("chat_rating_refused", code=exc.code)
 
@@ -154,20 +164,44 @@ async def complain(snap: Snapshot, citizen: Citizen, category: str, text: str, h
     if hall_code is not None:
         hall = snap.halls.get(hall_code.upper())
         if hall is None:
-            raise ApiError(404, "hall_not_found", "没有这个大厅", {"hall_code": f"one of: {', '.join(snap.halls)}"})
+            raise ApiError(404, "hall_not_found", "没有这个大厅", {"hall_code": f"可选：{'、'.join(snap.halls)}"})
         hall_code = hall["code"]
-        if window_code is not None and window_code.upper() not in {w["code"] for w in hall["windows"]}:
-            raise ApiError(404, "window_not_found", "这个大厅没有这个窗口",
-                           {"window_code": f"one of: {', '.join(w['code'] for w in hall['windows'])}"})
+        if window_code is not None:
+            found = window_of(hall, window_code)
+            if found is None:
+                total = sum(w.get("count", 1) for w in hall["windows"])
+                raise ApiError(404, "window_not_found", f"这个大厅没有“{window_code}”窗口",
+                               {"window_code": f"填窗口号（1到{total}号）或窗口类别：{'、'.join(w['code'] for w in hall['windows'])}"})
+            window_code = found
     elif window_code is not None:
-        raise ApiError(400, "hall_required", "填写窗口时请同时选择大厅", {"hall_code": "required with window_code"})
+        raise ApiError(400, "hall_required", "填写窗口时请同时选择大厅", {"hall_code": "填写窗口时必须选择大厅"})
     day = now.astimezone(TZ).date()
     seq = await next_number("complaint", day)
     c = await Complaint.create(ticket=f"TS{day:%Y%m%d}{seq:04d}", citizen=citizen, category=category, text=text,
-                               hall_code=hall_code, window_code=window_code.upper() if window_code else None,
+                               hall_code=hall_code, window_code=window_code,
                                due_date=snap.calendar.add_workdays(day, COMPLAINT_WORKDAYS), created_at=now)
     log.info("complaint", ticket=c.ticket, category=category)
     return c
+
+
+_WINDOW_NUMBER = re.compile(r"^(\d{1,2})(号)?(窗口|窗)?$")
+
+
+def window_of(hall: dict[str, Any], text: str) -> str | None:
+    """A window as citizens name it: the number over the counter ("3号窗口", "3"), a group's code with its
+    number ("A3") or alone ("A"). Returns what is stored ("3", "A3", "A"), or None when the hall has none."""
+    t = re.sub(r"\s", "", text).upper()
+    total = sum(w.get("count", 1) for w in hall["windows"])
+    if m := _WINDOW_NUMBER.match(t):
+        return m.group(1).lstrip("0") if 1 <= int(m.group(1)) <= total else None
+    for w in hall["windows"]:
+        code = w["code"].upper()
+        if t in (code, f"{code}窗口", f"{code}窗"):
+            return code
+        if t.startswith(code) and t[len(code):].rstrip("号窗口").isdigit() and \
+                1 <= int(t[len(code):].rstrip("号窗口")) <= w.get("count", 1):
+            return f"{code}{int(t[len(code):].rstrip('号窗口'))}"
+    return None
 
 
 TICKET = re.compile(r"TS[0-9]{12,18}")  # TS + the day + its sequence number

@@ -86,7 +86,14 @@ async def webhook(request: web.Request) -> web.Response:
         return json_response({"error": exc.message, "action_name": exc.action_name}, status=404)
     except ActionMissingDomainException as exc:
         return json_response({"error": exc.message, "action_name": exc.action_name}, status=449)
-    return json_response(result.model_dump() if result else None)
+    body = result.model_dump() if result else None
+    parsed = ((call.get("tracker") or {}).get("latest_message") or {}).get("intent") or {}
+    if body is not None and parsed.get("name"):
+        # What NLU made of the message, for the transcript (the console, the statistics); the
+        # conversation service takes it out of the replies before any channel sees it.
+        body.setdefault("responses", []).append({"custom": {"event": "understood", "intent": parsed["name"],
+                                                            "confidence": parsed.get("confidence")}})
+    return json_response(body)
 
 
 def setup(app: web.Application, knowledge: KnowledgeService, clock: Clock) -> None:

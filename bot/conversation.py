@@ -36,6 +36,8 @@ class Turn:
     # statistics; the actions say so with an "understood" payload that is not passed on to channels.
     outcome: str | None = None
     item_code: str | None = None
+    intent: str | None = None  # what NLU made of the message, when an action was called
+    confidence: float | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -58,12 +60,14 @@ def turn_from_rasa(messages: list[dict[str, Any]]) -> Turn:
             replies.append(m["text"])
         custom = m.get("custom")
         if isinstance(custom, dict) and custom.get("event") == UNDERSTOOD:
-            understood = custom
+            understood.update({k: v for k, v in custom.items() if v is not None or k not in understood})
         elif isinstance(custom, dict) and custom.get("event"):
             events.append(custom)
     outcome = understood.get("outcome") if understood.get("outcome") in OUTCOMES else "answered"
-    item = understood.get("item")
-    return Turn(replies, events, outcome=outcome, item_code=item if isinstance(item, str) else None)
+    item, intent, confidence = understood.get("item"), understood.get("intent"), understood.get("confidence")
+    return Turn(replies, events, outcome=outcome, item_code=item if isinstance(item, str) else None,
+                intent=intent if isinstance(intent, str) else None,
+                confidence=float(confidence) if isinstance(confidence, (int, float)) else None)
 
 
 class ConversationService:
@@ -108,7 +112,9 @@ class ConversationService:
             return Turn(await self.handoff.citizen_message(conversation, text, message_id), [{"event": "to_agent"}])
         row = await TranscriptMessage.create(conversation=conversation, role="citizen", text=text, message_id=message_id)
         turn = await self._bot_answer(conversation, sender, text, budget)
-        await TranscriptMessage.filter(id=row.id).update(outcome=turn.outcome, item_code=turn.item_code)
+        await TranscriptMessage.filter(id=row.id).update(
+            outcome=turn.outcome, item_code=turn.item_code, intent=turn.intent,
+            data={"confidence": round(turn.confidence, 4)} if turn.confidence is not None else {})
         return turn
 
     async def _bot_answer(self, conversation: Conversation, sender: str, text: str, budget: float | None) -> Turn:

@@ -185,3 +185,12 @@ async def test_a_chat_rating_keeps_the_citizens_words(api):
     rating = await Rating.get(target_type="handoff", target_id=handoff.id)
     assert (rating.level, rating.comment) == (2, "回复挺快但等太久")
     assert (await Conversation.get(id=conversation.id)).rating_handoff_id is None
+
+
+async def test_quick_replies_are_labelled_with_the_curators_chinese_titles(api):
+    from bot.models import FaqIntent
+
+    await FaqIntent.create(key="parking", title="停车", examples=["哪里停车"], answer="地下停车场可免费停2小时。")
+    await FaqIntent.create(key="old_hours", title="旧的时间", examples=["x"], answer="不用了", enabled=False)
+    body = await (await api.get("/admin/console/quick-replies", headers=await staff_headers("agent"))).json()
+    assert body["quick_replies"] == [{"key": "parking", "title": "停车", "text": "地下停车场可免费停2小时。"}]

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from bot import replies
 from bot.conversation import sender_id
 from bot.delivery import CONSOLE_CHANNEL, reason_text
-from bot.models import Conversation, Handoff
+from bot.models import Conversation, FaqIntent, Handoff
 from bot.rasa_client import RasaUnavailable
 from knowledge.bundles import situation_of
 from miniprogram_api.auth import AGENT, require_staff
@@ -82,15 +82,19 @@ async def _understood(request: web.Request, conversation: Conversation) -> list[
 async def transcript(request: web.Request) -> web.Response:
     view = await request.app[HANDOFF].transcript(_id(request))
     handoff = await Handoff.get(id=view["id"]).prefetch_related("conversation")
-    understood = await _understood(request, handoff.conversation)
-    queue = list(understood)
-    for m in view["messages"]:  # match the citizen's messages to Rasa's user events in order
-        if m["role"] == "citizen":
+    citizen = [m for m in view["messages"] if m["role"] == "citizen"]
+    for m in citizen:  # stored with the message when an action saw it, whatever the channel
+        m["confidence"] = (m.get("data") or {}).get("confidence")
+    if any(m["intent"] is None for m in citizen):
+        # Older rows, and messages only a plain response answered (FAQ): Rasa's tracker, matched in order.
+        queue = await _understood(request, handoff.conversation)
+        for m in citizen:
             while queue and queue[0]["text"] != m["text"]:
                 queue.pop(0)
             if queue:
                 u = queue.pop(0)
-                m["intent"], m["confidence"] = u["intent"], u["confidence"]
+                if m["intent"] is None:
+                    m["intent"], m["confidence"] = u["intent"], u["confidence"]
     for m in view["messages"]:
         pii.mask_fields(m, "text")
         data = m.get("data") or {}
@@ -175,9 +179,13 @@ async def agents(request: web.Request) -> web.Response:
 @doc("快捷回复（FAQ 答案）", "人工客服", response="Object", auth="staff")
 @require_staff(*AGENT)
 async def quick_replies(request: web.Request) -> web.Response:
+    # Labelled with the curators' Chinese titles; the generated domain (keys only) when none are curated.
+    curated = await FaqIntent.filter(enabled=True).order_by("title")
+    if curated:
+        return json_response({"quick_replies": [{"key": f.key, "title": f.title, "text": f.answer} for f in curated]})
     domain = yaml.safe_load(GENERATED_DOMAIN.read_text(encoding="utf-8")) if GENERATED_DOMAIN.exists() else {}
-    faq = [{"key": k.split("/", 1)[1], "text": v[0]["text"]} for k, v in sorted((domain.get("responses") or {}).items())
-           if k.startswith("utter_faq/")]
+    faq = [{"key": k.split("/", 1)[1], "title": v[0]["text"][:16], "text": v[0]["text"]}
+           for k, v in sorted((domain.get("responses") or {}).items()) if k.startswith("utter_faq/")]
     return json_response({"quick_replies": faq})
 
 

@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import faq, replies
 from bot.choices import pick
-from bot.dialogue import slot_changes, understood
-from bot.understanding import resolve_item, situation_in
+from bot.dialogue import ASIDE_CONFIDENCE, is_question, slot_changes, understood
+from bot.understanding import choose_situation, items_named, question_asked, resolve_item, situation_in
 from knowledge.bundles import situation_of
 from knowledge.service import KnowledgeService, Snapshot
 from miniprogram_api.clock import Clock
@@ -54,15 +54,18 @@ class AnswerItemQuestion(Action):
         clarify, candidates = tracker.get_slot("clarify"), tracker.get_slot("candidates") or []
 
         code, situation = None, None
-        if clarify == "item" and candidates:
+        # A reply to "which item / which situation?" picks an option, unless it names another item
+        # outright ("身份证丢了呢" while choosing a passport's situation is a new question).
+        named = items_named(snap, text)
+        if clarify == "item" and candidates and not named - set(candidates):
             idx = pick(text, [snap.items[c]["name"] for c in candidates if c in snap.items])
             code = candidates[idx] if idx is not None else None
-        elif clarify == "situation" and candidates and current:
-            item = snap.items[current]
-            names = [situation_of(item, k)["name"] for k in candidates]
-            idx = pick(text, names)
-            situation = candidates[idx] if idx is not None else situation_in(item, text, entities)
+        elif clarify == "situation" and candidates and current and not named - {current}:
+            situation = choose_situation(snap.items[current], text, entities, candidates)
             code = current if situation else None
+        if code is not None and clarify:
+            # The choice answers the question that was pending; a question word asks another one.
+            question = question_asked(text) or tracker.get_slot("last_question") or question
 
         if code is None:
             found = resolve_item(snap, entities, text)
@@ -105,20 +108,59 @@ class AnswerItemQuestion(Action):
             for text in replies.materials_messages(item, situation_of(item, situation)):
                 dispatcher.utter_message(text=text)
             offer = "booking"
-        elif question == "process":
-            dispatcher.utter_message(text=replies.process_message(item))
-        elif question == "time_limit":
-            dispatcher.utter_message(text=replies.time_limit_message(item, snap.calendar, self.today()))
-        elif question == "fee":
-            dispatcher.utter_message(text=replies.fee_message(item))
         else:
-            dispatcher.utter_message(text=replies.location_message(item))
+            dispatcher.utter_message(text=render_answer(item, question, snap, self.today()))
         understood(dispatcher, "answered", item["code"])
         return _reset_choice(tracker, current_item=item["code"], current_situation=situation, last_question=question,
                              offer=offer)
 
 
 LOW_CONFIDENCE = 0.5
+
+
+async def answer_aside(dispatcher: CollectingDispatcher, tracker: Tracker, snap: Snapshot,
+                       today: dt.date) -> dict[str, Any] | None:
+    """Inside a form, a reply that is plainly a question about an item ("护照要多久办好？" while choosing
+    a day) is answered rather than called a wrong choice. Returns the slots to set (the form then asks
+    its own question again), or None when the reply is not such a question. A materials question
+    that needs a situation leaves the form for the usual "which situation?"."""
+    message = tracker.latest_message or {}
+    intent = message.get("intent") or {}
+    text = message.get("text") or ""
+    asked = question_asked(text)
+    if intent.get("name") not in QUESTION_OF_INTENT or (intent.get("confidence") or 0) < ASIDE_CONFIDENCE or not asked:
+        return None
+    found = resolve_item(snap, message.get("entities") or [], text)
+    if found.code is None:
+        return None
+    item = snap.items[found.code]
+    situation = situation_in(item, text, message.get("entities") or [])
+    if len(item["situations"]) == 1:
+        situation = item["situations"][0]["key"]
+    if asked == "materials" and situation is None:
+        dispatcher.utter_message(text=replies.numbered(f"【{item['name']}】分以下几种情形，请问您是哪一种？",
+                                                       [x["name"] for x in item["situations"]]))
+        understood(dispatcher, "clarify", item["code"])
+        return {"requested_slot": None, "clarify": "situation", "candidates": [x["key"] for x in item["situations"]],
+                "current_item": item["code"], "last_question": "materials"}
+    if asked == "materials":
+        for part in replies.materials_messages(item, situation_of(item, situation), offer_booking=False):
+            dispatcher.utter_message(text=part)
+    else:
+        dispatcher.utter_message(text=render_answer(item, asked, snap, today))
+    understood(dispatcher, "answered", item["code"])
+    return {}
+
+
+def render_answer(item: dict[str, Any], question: str, snap: Snapshot, today: dt.date) -> str:
+    """Every question but materials, which needs a situation and may take several messages."""
+    if question == "process":
+        return replies.process_message(item)
+    if question == "time_limit":
+        return replies.time_limit_message(item, snap.calendar, today)
+    if question == "fee":
+        return replies.fee_message(item)
+    return replies.location_message(item)
 
 
 async def _remember_unanswered(tracker: Tracker) -> None:
@@ -152,10 +194,15 @@ def _fallbacks_in_a_row(tracker: Tracker) -> int:
 class HandleFallback(Action):
     """Not understood: ask to rephrase; the second time in a row, offer a human agent."""
 
+    def __init__(self, knowledge: KnowledgeService):
+        self.knowledge = knowledge
+
     def name(self) -> str:
         return "action_handle_fallback"
 
     async def run(self, dispatcher, tracker, domain):
+        if picks_an_option(await self.knowledge.snapshot(), tracker):
+            return [FollowupAction("action_answer_item_question")]
         await _remember_unanswered(tracker)
         understood(dispatcher, "not_understood")
         if _fallbacks_in_a_row(tracker) >= 2:
@@ -203,6 +250,43 @@ class HandleComplaint(Action):
         return [SlotSet("offer", "complaint")]
 
 
+class SmallTalk(Action):
+    """Hello, thanks, goodbye — unless a question of options is open and the message picks one: short
+    answers such as "丢了" or "第一次" read like small talk to NLU."""
+
+    def __init__(self, knowledge: KnowledgeService):
+        self.knowledge = knowledge
+
+    def name(self) -> str:
+        return "action_small_talk"
+
+    async def run(self, dispatcher, tracker, domain):
+        if picks_an_option(await self.knowledge.snapshot(), tracker):
+            return [FollowupAction("action_answer_item_question")]
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        dispatcher.utter_message(response=f"utter_{intent if intent in ('greet', 'goodbye') else 'thanks'}")
+        return []
+
+
+def picks_an_option(snap: Snapshot, tracker: Tracker) -> bool:
+    """Whether the message answers the open "which item / which situation?" question."""
+    clarify, candidates = tracker.get_slot("clarify"), tracker.get_slot("candidates") or []
+    text = tracker.latest_message.get("text") or ""
+    current = tracker.get_slot("current_item")
+    if clarify == "situation" and current in snap.items and candidates:
+        return choose_situation(snap.items[current], text, candidates=candidates) is not None
+    if clarify == "item" and candidates:
+        return pick(text, [snap.items[c]["name"] for c in candidates if c in snap.items]) is not None
+    return False
+
+
+OFFER_EXPLAINED = {
+    "booking": replies.BOOKING_OPTIONAL,
+    "human": "需要的话回复“是”，我马上为您转接人工客服；不需要请回复“不用”。",
+    "complaint": "需要的话回复“是”，我为您转接人工客服处理；也可以拨打12345反映。",
+}
+
+
 class HandleYesNo(Action):
     def name(self) -> str:
         return "action_handle_yes_no"
@@ -210,6 +294,18 @@ class HandleYesNo(Action):
     async def run(self, dispatcher, tracker, domain):
         yes = (tracker.latest_message.get("intent") or {}).get("name") == "affirm"
         offer = _live_offer(tracker)
+        if offer is None and tracker.get_slot("clarify"):
+            # "换发" or "对，第一个" while a question of options is open reads like a yes or a no to NLU;
+            # it is an answer to that question.
+            return [FollowupAction("action_answer_item_question")]
+        if is_question(tracker.latest_message.get("text") or ""):
+            # "要预约吗？" asks about the offer; it does not accept it. Explain, and keep the offer open.
+            if offer in OFFER_EXPLAINED:
+                dispatcher.utter_message(text=OFFER_EXPLAINED[offer])
+                return [SlotSet("offer", offer)]
+            dispatcher.utter_message(text=replies.NOT_UNDERSTOOD)
+            understood(dispatcher, "not_understood")
+            return slot_changes(tracker, offer=None)
         if offer in ("human", "complaint"):
             if yes:
                 return _hand_off(dispatcher, tracker, "complaint" if offer == "complaint" else "offer_accepted")
@@ -227,5 +323,5 @@ def all_actions(knowledge: KnowledgeService, clock: Clock) -> list[Action]:
     from bot.booking_dialogue import booking_actions
     from bot.progress_dialogue import progress_actions
 
-    return [AnswerItemQuestion(knowledge, today=lambda: clock.now().date()), HandleFallback(), RequestHuman(),
+    return [AnswerItemQuestion(knowledge, today=lambda: clock.now().date()), SmallTalk(knowledge), HandleFallback(knowledge), RequestHuman(),
             HandleComplaint(), HandleYesNo(), *booking_actions(knowledge, clock), *progress_actions(knowledge, clock)]

@@ -3,6 +3,7 @@ cancelling — the same booking service as the mini-program API, in a Rasa form 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import OrderedDict
 from datetime import date
 from typing import Any
@@ -18,28 +19,103 @@ from bot.understanding import resolve_item
 from bot.when import parse_day, parse_time, part_of_day
 from knowledge.normalize import normalize
 from knowledge.service import KnowledgeService, Snapshot
-from miniprogram_api.clock import TZ, Clock
+from miniprogram_api.clock import TZ, Clock, clock_text, day_text, span_text
 from miniprogram_api.errors import ApiError
 from miniprogram_api.services import booking
 
 BOOKING_SLOTS = ("booking_item", "booking_hall", "booking_day", "booking_slot", "booking_confirmed", "booking_options")
 CANCEL_SLOTS = ("cancel_choice", "cancel_confirmed", "cancel_options")
-WEEKDAYS = "一二三四五六日"
-MAX_TIMES_LISTED = 12
 
 
-def day_text(day: date) -> str:
-    return f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）"
+
+
+_HALL_FILLER = re.compile(r"大厅|办事处|那个|这个|那边|就|去|到|在|的|吧|呀|啊|我|选|要")
+
+
+def _subsequence(short: str, long: str) -> bool:
+    rest = iter(long)
+    return all(c in rest for c in short)
+
+
+def _hall_names(hall: dict[str, Any]) -> set[str]:
+    """How citizens name a hall: 云溪市市民服务中心, 市民服务中心, 市民中心; 东湖区政务服务中心, 东湖区, 东湖."""
+    name, district = hall["name"], hall["district"]
+    bare = name.removeprefix(district)
+    names = {name, bare, bare.replace("服务", ""), name.replace("政务服务中心", ""), district, hall["code"].lower()}
+    if district.endswith(("区", "县")) and len(district) >= 3:
+        names.add(district[:-1])
+    return {normalize(n) for n in names if len(n) >= 2}
 
 
 def hall_in_text(snap: Snapshot, text: str, codes: list[str]) -> str | None:
+    """A hall by its name, district, code, or a short form of its name ("市民中心", "东湖"), said alone or
+    in a sentence; or the one hall whose name holds a short reply's characters in order. A form that
+    several halls share (政务服务中心) names none of them."""
     t = normalize(text)
-    for code in codes:
-        hall = snap.halls[code]
-        names = {hall["name"], hall["district"], hall["name"].replace("政务服务中心", ""), code.lower()}
-        if any(n and normalize(n) in t for n in names if len(n) >= 2):
-            return code
+    names = {code: _hall_names(snap.halls[code]) for code in codes}
+    shared = {n for code in codes for n in names[code] if sum(n in names[c] for c in codes) > 1}
+    found = [code for code in codes if any(n in t for n in names[code] - shared)]
+    if len(found) == 1:
+        return found[0]
+    short = _HALL_FILLER.sub("", t)
+    if len(short) >= 2:
+        fits = [c for c in codes if _subsequence(short, normalize(snap.halls[c]["name"]))]
+        if len(fits) == 1:
+            return fits[0]
     return None
+
+
+def _in_part(slot, part: str) -> bool:
+    hour = slot.starts_at.astimezone(TZ).hour
+    return hour < 12 if part == "am" else 12 <= hour < 14 if part == "noon" else hour >= 12
+
+
+def slot_at(slots: list, at) -> Any:
+    """The open slot a time falls in ("4点半" → 16:30—17:00), or None."""
+    return next((s for s in slots if s.starts_at.astimezone(TZ).time() <= at < s.ends_at.astimezone(TZ).time()), None)
+
+
+_NEED_TO_BOOK = re.compile(r"(要不要|用不用|需不需要)先?(预约|约)|(需要|一定要|必须|得|用|要)先?(预约|约)(吗|么|嘛|不|？|\?)")
+_WANTS_TO_BOOK = re.compile(r"帮|给我|我要|我想|替我|能不能|可以|怎么")
+
+
+def asks_whether_to_book(text: str) -> bool:
+    """"要预约吗？" asks whether booking is needed; "可以帮我预约吗" asks for a booking."""
+    t = normalize(text)
+    return bool(_NEED_TO_BOOK.search(t)) and not _WANTS_TO_BOOK.search(t)
+
+
+def request_text(tracker: Tracker) -> str:
+    """What the citizen said when the booking started ("帮我约明天上午办护照"): the form uses the day and
+    time in it once it knows the hall, instead of asking again."""
+    started = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") == "action_start_booking":
+            started = True
+        elif started and event.get("event") == "user":
+            return event.get("text") or ""
+        elif event.get("event") in ("session_started", "restart"):
+            break
+    return ""
+
+
+def slot_list(day: date, slots: list, wanted: str | None) -> str:
+    """The day's open times, grouped into 上午 / 下午 with the seats left, short enough for a phone.
+    With a wanted part of the day ("明天上午"), that part only, and a word that the other has seats too."""
+    parts: dict[str, list[str]] = {"上午": [], "下午": []}
+    for s in slots:
+        start = s.starts_at.astimezone(TZ)
+        parts["上午" if start.hour < 12 else "下午"].append(f"{clock_text(start)}余{s.capacity - s.booked}")
+    shown = {"am": "上午", "pm": "下午"}.get(wanted or "")
+    lines = [f"{day_text(day)}可约时间（“余”后是剩余号数）："]
+    for part, times in parts.items():
+        if times and (shown is None or part == shown or not parts[shown]):
+            lines.append(f"{part}：" + "、".join(times))
+    other = [p for p, times in parts.items() if times and shown and p != shown and parts[shown]]
+    if other:
+        lines.append(f"{other[0]}也有号，想约{other[0]}请直接说时间。")
+    lines.append("请回复时间，比如“9:30”或“下午3点”。")
+    return "\n".join(lines)
 
 
 class _Booking:
@@ -47,6 +123,31 @@ class _Booking:
 
     def __init__(self, knowledge: KnowledgeService, clock: Clock):
         self.knowledge, self.clock = knowledge, clock
+
+    async def said_before(self, snap: Snapshot, item: str, hall: str, text: str) -> dict[str, Any]:
+        """The day, and the time if it names one, that `text` asked for, where they are open at `hall`."""
+        day = parse_day(text, self.clock.now().date())
+        if day is None or day not in await self.open_days(snap, item, hall):
+            return {}
+        values = {"booking_day": day.isoformat()}
+        at = parse_time(text)
+        if at is not None:
+            slots = await booking.open_slots(snap, hall, item, self.clock.now(), day)
+            chosen = slot_at(slots, at)
+            if chosen is not None:
+                values["booking_slot"] = str(chosen.id)
+        return values
+
+    async def not_usable(self, slot: str, reply: str, dispatcher, tracker: Tracker) -> dict[str, Any]:
+        """A reply the step cannot use: a question about an item is answered (the step is asked again, or
+        left for "which situation?"), anything else gets `reply` (bot/dialogue.py misunderstood)."""
+        from bot.actions import answer_aside  # the actions module builds this one's actions
+
+        aside = await answer_aside(dispatcher, tracker, await self.knowledge.snapshot(), self.clock.now().date())
+        if aside is not None:
+            return {slot: None, **aside}
+        misunderstood(dispatcher, tracker, reply)
+        return {slot: None}
 
     async def open_days(self, snap: Snapshot, item: str, hall: str) -> "OrderedDict[date, int]":
         days: OrderedDict[date, int] = OrderedDict()
@@ -68,6 +169,9 @@ class StartBooking(_Booking, Action):
         snap = await self.knowledge.snapshot()
         message = tracker.latest_message
         text, entities = message.get("text") or "", message.get("entities") or []
+        if asks_whether_to_book(text):
+            dispatcher.utter_message(text=replies.BOOKING_OPTIONAL)
+            return [SlotSet("offer", "booking")]
         events = clear(tracker, *BOOKING_SLOTS)
         found = resolve_item(snap, entities, text)
         code = found.code or (tracker.get_slot("current_item") if not found.candidates else None)
@@ -77,9 +181,7 @@ class StartBooking(_Booking, Action):
             hall = halls[0] if len(halls) == 1 else hall_in_text(snap, text, halls)
             if hall:
                 events.append(SlotSet("booking_hall", hall))
-                day = parse_day(text, self.clock.now().date())
-                if day and day in await self.open_days(snap, code, hall):
-                    events.append(SlotSet("booking_day", day.isoformat()))
+                events += [SlotSet(k, v) for k, v in (await self.said_before(snap, code, hall, text)).items()]
         elif found.candidates:
             events.append(SlotSet("booking_options", found.candidates))
         return events + [FollowupAction("booking_form")]
@@ -130,11 +232,9 @@ class AskBookingSlot(_Booking, Action):
     async def run(self, dispatcher, tracker, domain):
         snap = await self.knowledge.snapshot()
         day = date.fromisoformat(tracker.get_slot("booking_day"))
-        slots = (await booking.open_slots(snap, tracker.get_slot("booking_hall"), tracker.get_slot("booking_item"),
-                                          self.clock.now(), day))[:MAX_TIMES_LISTED]
-        lines = [f"{s.starts_at.astimezone(TZ):%H:%M}—{s.ends_at.astimezone(TZ):%H:%M} 余{s.capacity - s.booked}个号"
-                 for s in slots]
-        dispatcher.utter_message(text=replies.numbered(f"{day_text(day)}可约时段：", lines))
+        slots = await booking.open_slots(snap, tracker.get_slot("booking_hall"), tracker.get_slot("booking_item"),
+                                         self.clock.now(), day)
+        dispatcher.utter_message(text=slot_list(day, slots, part_of_day(request_text(tracker))))
         return [SlotSet("booking_options", [str(s.id) for s in slots])]
 
 
@@ -148,13 +248,34 @@ class AskBookingConfirmed(_Booking, Action):
         slot = await booking.Slot.get(id=int(tracker.get_slot("booking_slot")))
         dispatcher.utter_message(text=replies.BOOKING_CONFIRM.format(
             item=item["name"], hall=hall["name"], day=day_text(slot.day),
-            time=f"{slot.starts_at.astimezone(TZ):%H:%M}—{slot.ends_at.astimezone(TZ):%H:%M}"))
+            time=span_text(slot.starts_at, slot.ends_at)))
         return []
 
 
 class ValidateBookingForm(_Booking, FormValidationAction):
     def name(self) -> str:
         return "validate_booking_form"
+
+    @staticmethod
+    def _typed(value: str, tracker: Tracker) -> bool:
+        return normalize(value) == normalize(tracker.latest_message.get("text") or "")
+
+    async def _prefilled_day(self, value: str, tracker: Tracker) -> bool:
+        """A day action_start_booking took from the first sentence (an ISO date), still open."""
+        if self._typed(value, tracker) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return False
+        snap = await self.knowledge.snapshot()
+        return date.fromisoformat(value) in await self.open_days(snap, tracker.get_slot("booking_item"),
+                                                                 tracker.get_slot("booking_hall"))
+
+    async def _prefilled_slot(self, value: str, tracker: Tracker) -> bool:
+        """A slot action_start_booking took from the first sentence (its id), still open — not "10" typed."""
+        if self._typed(value, tracker) or not value.isdigit() or not tracker.get_slot("booking_day"):
+            return False
+        snap = await self.knowledge.snapshot()
+        slots = await booking.open_slots(snap, tracker.get_slot("booking_hall"), tracker.get_slot("booking_item"),
+                                         self.clock.now(), date.fromisoformat(tracker.get_slot("booking_day")))
+        return any(str(s.id) == value for s in slots)
 
     def _options(self, tracker: Tracker) -> list[str]:
         return tracker.get_slot("booking_options") or []
@@ -178,7 +299,8 @@ class ValidateBookingForm(_Booking, FormValidationAction):
             code = found.code
         if code is None or not snap.items[code]["halls"]:
             if code is None:
-                misunderstood(dispatcher, tracker, replies.BOOKING_ITEM_UNKNOWN)
+                return {"booking_options": None,
+                        **await self.not_usable("booking_item", replies.BOOKING_ITEM_UNKNOWN, dispatcher, tracker)}
             else:
                 dispatcher.utter_message(text=replies.BOOKING_ONLINE_ONLY.format(item=snap.items[code]["name"]))
             return {"booking_item": None, "booking_options": None}
@@ -199,12 +321,12 @@ class ValidateBookingForm(_Booking, FormValidationAction):
             idx = pick(value, [snap.halls[h]["name"] for h in halls])
             code = halls[idx] if idx is not None else hall_in_text(snap, value, halls)
         if code is None:
-            misunderstood(dispatcher, tracker, replies.CHOICE_NOT_UNDERSTOOD)
-            return {"booking_hall": None}
+            return await self.not_usable("booking_hall", replies.CHOICE_NOT_UNDERSTOOD, dispatcher, tracker)
         if not await self.open_days(snap, item, code):
             dispatcher.utter_message(text=replies.BOOKING_HALL_FULL.format(hall=snap.halls[code]["name"]))
             return {"booking_hall": None}
-        return {"booking_hall": code, "booking_options": None}
+        return {"booking_hall": code, "booking_options": None,
+                **await self.said_before(snap, item, code, request_text(tracker))}
 
     async def validate_booking_day(self, value, dispatcher, tracker, domain):
         if value is None:
@@ -212,15 +334,14 @@ class ValidateBookingForm(_Booking, FormValidationAction):
         if wants_to_stop(tracker):
             return stop_form("booking_day", replies.BOOKING_STOPPED, dispatcher, tracker)
         options = self._options(tracker)
-        if value in options:
+        if value in options or await self._prefilled_day(value, tracker):
             return {"booking_day": value, "booking_options": None}
         day = parse_day(value, self.clock.now().date())
         if day is None and options:
             idx = pick(value, [day_text(date.fromisoformat(d)) for d in options])
             day = date.fromisoformat(options[idx]) if idx is not None else None
         if day is None:
-            misunderstood(dispatcher, tracker, replies.CHOICE_NOT_UNDERSTOOD)
-            return {"booking_day": None}
+            return await self.not_usable("booking_day", replies.CHOICE_NOT_UNDERSTOOD, dispatcher, tracker)
         if day.isoformat() not in options:
             dispatcher.utter_message(text=replies.BOOKING_DAY_CLOSED.format(day=day_text(day)))
             return {"booking_day": None}
@@ -232,25 +353,24 @@ class ValidateBookingForm(_Booking, FormValidationAction):
         if wants_to_stop(tracker):
             return stop_form("booking_slot", replies.BOOKING_STOPPED, dispatcher, tracker)
         options = self._options(tracker)
-        if value in options:
+        if value in options or await self._prefilled_slot(value, tracker):
             return {"booking_slot": value, "booking_options": None}
         slots = {s.id: s for s in await booking.Slot.filter(id__in=[int(o) for o in options])}
         ordered = [slots[int(o)] for o in options if int(o) in slots]
-        starts = [s.starts_at.astimezone(TZ) for s in ordered]
-        chosen = None
+        text = normalize(value)
         at = parse_time(value)
-        if at is not None:
-            chosen = next((s for s, t in zip(ordered, starts) if t.time() <= at < s.ends_at.astimezone(TZ).time()), None)
+        if at is None and text.isdigit() and 7 <= int(text) <= 18:
+            at = parse_time(text + "点")  # a bare "10" among times means ten o'clock
+        chosen = slot_at(ordered, at) if at is not None else None
         if chosen is None and at is None:
-            idx = pick(value, [f"{t:%H:%M}" for t in starts])
+            idx = pick(value, [clock_text(s.starts_at) for s in ordered])
             if idx is not None:
                 chosen = ordered[idx]
             elif part := part_of_day(value):
-                chosen = next((s for s, t in zip(ordered, starts)
-                               if (part == "am") == (t.hour < 12) and (part != "noon" or 12 <= t.hour < 14)), None)
+                chosen = next((s for s in ordered if _in_part(s, part)), None)
         if chosen is None:
-            misunderstood(dispatcher, tracker, replies.BOOKING_TIME_UNKNOWN)
-            return {"booking_slot": None}
+            reply = replies.BOOKING_TIME_TAKEN.format(time=f"{at.hour}:{at.minute:02d}") if at else replies.BOOKING_TIME_UNKNOWN
+            return await self.not_usable("booking_slot", reply, dispatcher, tracker)
         return {"booking_slot": str(chosen.id), "booking_options": None}
 
     async def validate_booking_confirmed(self, value, dispatcher, tracker, domain):
@@ -261,8 +381,7 @@ class ValidateBookingForm(_Booking, FormValidationAction):
             return {"booking_confirmed": "yes"}
         if answer is False or wants_to_stop(tracker):
             return stop_form("booking_confirmed", replies.BOOKING_STOPPED, dispatcher, tracker)
-        misunderstood(dispatcher, tracker, replies.CONFIRM_NOT_UNDERSTOOD)
-        return {"booking_confirmed": None}
+        return await self.not_usable("booking_confirmed", replies.CONFIRM_NOT_UNDERSTOOD, dispatcher, tracker)
 
 
 class SubmitBooking(_Booking, Action):
@@ -377,8 +496,7 @@ class ValidateCancelForm(_Booking, FormValidationAction):
                  for o in options if int(o) in rows]
         idx = pick(value, names)
         if idx is None:
-            misunderstood(dispatcher, tracker, replies.CHOICE_NOT_UNDERSTOOD)
-            return {"cancel_choice": None}
+            return await self.not_usable("cancel_choice", replies.CHOICE_NOT_UNDERSTOOD, dispatcher, tracker)
         return {"cancel_choice": options[idx]}
 
     async def validate_cancel_confirmed(self, value, dispatcher, tracker, domain):
@@ -391,8 +509,7 @@ class ValidateCancelForm(_Booking, FormValidationAction):
             return {"cancel_confirmed": "yes"}
         if answer is False or wants_to_stop(tracker):
             return stop_form("cancel_confirmed", replies.CANCEL_KEPT, dispatcher, tracker)
-        misunderstood(dispatcher, tracker, replies.CONFIRM_NOT_UNDERSTOOD)
-        return {"cancel_confirmed": None}
+        return await self.not_usable("cancel_confirmed", replies.CONFIRM_NOT_UNDERSTOOD, dispatcher, tracker)
 
 
 class SubmitCancel(_Booking, Action):

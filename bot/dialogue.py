@@ -16,6 +16,8 @@ from miniprogram_api.services.citizens import citizen_for_channel
 _STOP = ("不约了", "不预约了", "算了", "退出", "不办了", "不用了", "不要了", "不查了", "先不", "以后再说", "不弄了")
 _YES = ("确认", "确定", "是的", "是", "对", "好的", "好", "可以", "行", "嗯", "没问题", "ok", "yes")
 _NO = ("不", "否", "别", "no", "不是", "不对", "不行")
+STUCK = "也可以回复“算了”退出，或回复“人工”转人工客服。"
+_COURTESY = {"thanks": "不客气。", "greet": "您好！"}
 ASIDE_CONFIDENCE = 0.8  # how sure the bot must be that a reply it cannot use was an FAQ question
 # …and the reply must read as a question: a bare "火星大厅" is a wrong choice of hall, not a question
 # about the halls' addresses.
@@ -31,8 +33,16 @@ def wants_to_stop(tracker: Tracker) -> bool:
     return any(w in text for w in _STOP) or intent_of(tracker) in ("goodbye", "request_human")
 
 
+def is_question(text: str) -> bool:
+    return bool(_QUESTION.search(text or ""))
+
+
 def yes_or_no(tracker: Tracker) -> bool | None:
-    text = normalize(tracker.latest_message.get("text") or "")
+    """A yes or a no; a question ("要预约吗？", "可以吗") is neither."""
+    raw = tracker.latest_message.get("text") or ""
+    if is_question(raw):
+        return None
+    text = normalize(raw)
     intent = intent_of(tracker)
     if any(text.startswith(w) for w in _NO) or intent == "deny":
         return False
@@ -61,16 +71,42 @@ def understood(dispatcher, outcome: str, item: str | None = None) -> None:
     dispatcher.utter_message(json_message={"event": "understood", "outcome": outcome, "item": item})
 
 
+def misses_in_a_row(tracker: Tracker) -> int:
+    """How many of the citizen's messages right before this one the bot did not understand."""
+    count, missed, current_seen = 0, False, False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind in ("session_started", "restart"):
+            break
+        if kind == "user":
+            if current_seen:
+                if not missed:
+                    break
+                count += 1
+            current_seen, missed = True, False
+        elif kind == "bot" and current_seen and \
+                ((event.get("data") or {}).get("custom") or {}).get("outcome") == "not_understood":
+            missed = True
+    return count
+
+
 def misunderstood(dispatcher, tracker: Tracker, reply: str) -> None:
     """A form could not use the citizen's reply. When the reply was clearly an FAQ question ("几点下班"
-    while choosing a time), answer that question; the form then asks its own again. Otherwise `reply`
-    says what the form expects."""
+    while choosing a time), answer that question; a thank-you gets a word back; either way the form then
+    asks its own question again. Otherwise `reply` says what the form expects, and the second miss in a
+    row also says how to leave or reach a person."""
     message = tracker.latest_message or {}
     intent = message.get("intent") or {}
+    text = message.get("text") or ""
     key = faq_key(message)
-    if intent.get("name") == "faq" and (intent.get("confidence") or 0) >= ASIDE_CONFIDENCE and key \
-            and _QUESTION.search(message.get("text") or ""):
+    confident = (intent.get("confidence") or 0) >= ASIDE_CONFIDENCE
+    if intent.get("name") == "faq" and confident and key and _QUESTION.search(text):
         dispatcher.utter_message(response=f"utter_{key}")
+    elif intent.get("name") in _COURTESY and confident and len(normalize(text)) <= 8:
+        dispatcher.utter_message(text=_COURTESY[intent["name"]])
+    elif misses_in_a_row(tracker) >= 1:
+        dispatcher.utter_message(text=f"{reply}\n{STUCK}")
+        understood(dispatcher, "not_understood")
     else:
         dispatcher.utter_message(text=reply)
         understood(dispatcher, "not_understood")

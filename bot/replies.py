@@ -6,14 +6,13 @@ from typing import Any
 
 from knowledge.workdays import WorkCalendar
 
-MAX_MATERIALS_PER_MESSAGE = 6
-MAX_MESSAGE_CHARS = 420
+MAX_MATERIALS_PER_MESSAGE = 8
 
 WELCOME = ("您好！我是云溪政务服务助手。可以问我办事要带什么材料、怎么办、多久办好、收不收费、在哪里办，"
            "也可以咨询大厅的办公时间、地址和停车。请直接说您要办的事，比如“办护照要什么材料”。")
 ASK_WHICH_ITEM = "请问您要办理的是哪个事项？直接告诉我名称就行，比如“护照”“营业执照变更”“公积金提取”。"
 NOT_FOUND = "抱歉，我没有找到“{text}”对应的办事事项。您可以换个说法，比如说出证件或业务的名称；也可以拨打12345咨询。"
-CHOICE_NOT_UNDERSTOOD = "没看懂您选的是哪一个，请回复序号，比如“1”。"
+CHOICE_NOT_UNDERSTOOD = "没看懂您选的是哪一个，请回复序号或名称，比如“1”。"
 OFFER_HUMAN = "抱歉，我还是没能理解您的意思。需要为您转接人工客服吗？回复“是”即可转接。"
 NOT_UNDERSTOOD = "抱歉，我没太明白。您可以换个说法，比如“身份证丢了要带什么”“营业执照变更要多久”。"
 HANDOFF = "好的，正在为您转接人工客服，请稍候……"
@@ -35,8 +34,6 @@ def _material_line(n: int, m: dict[str, Any]) -> str:
     else:
         how = f"{m['form']}{m['copies']}份"
     tags = []
-    if not m.get("required", True):
-        tags.append("视情况提供")
     if m.get("rongque"):
         tags.append("可容缺，承诺后补交")
     tail = f"，{'，'.join(tags)}" if tags else ""
@@ -44,18 +41,9 @@ def _material_line(n: int, m: dict[str, Any]) -> str:
     return f"{n}. {m['name']}（{how}{tail}）{note}"
 
 
-def _chunks(header: str, lines: list[str]) -> list[str]:
-    messages, current = [], [header]
-    count = 0
-    for line in lines:
-        size = sum(len(x) + 1 for x in current) + len(line)
-        if count >= MAX_MATERIALS_PER_MESSAGE or (count and size > MAX_MESSAGE_CHARS):
-            messages.append("\n".join(current))
-            current, count = ["（接上）"], 0
-        current.append(line)
-        count += 1
-    messages.append("\n".join(current))
-    return messages
+def _chunks(lines: list[str], size: int = MAX_MATERIALS_PER_MESSAGE) -> list[list[str]]:
+    """A long list in runs of at most `size`; the numbering carries on, so no "continued" marker is needed."""
+    return [lines[i:i + size] for i in range(0, len(lines), size)]
 
 
 def visits_line(item: dict[str, Any]) -> str:
@@ -64,13 +52,32 @@ def visits_line(item: dict[str, Any]) -> str:
     return f"{item['visits_text']}；{where}。"
 
 
-def materials_messages(item: dict[str, Any], situation: dict[str, Any]) -> list[str]:
-    label = item["name"] if len(item["situations"]) == 1 else f"{item['name']}（{situation['name']}）"
+def title(item: dict[str, Any], situation: dict[str, Any] | None = None) -> str:
+    """【护照】首次申请 — the situation only when it adds something to the item's own name
+    (not 【不动产转移登记（二手房买卖）】二手房买卖转移登记)."""
+    name = item["name"]
+    if situation is None or len(item["situations"]) == 1:
+        return f"【{name}】"
+    sit = situation["name"]
+    shared = max((len(sit[i:j]) for i in range(len(sit)) for j in range(i + 2, len(sit) + 1) if sit[i:j] in name), default=0)
+    return f"【{name}】" if shared >= 4 or sit in name else f"【{name}】{sit}"
+
+
+def materials_messages(item: dict[str, Any], situation: dict[str, Any], offer_booking: bool = True) -> list[str]:
+    """One topic per message: what must be brought, then what only some people need, then how many
+    visits and whether it can be done online. Runs of more than MAX_MATERIALS_PER_MESSAGE are split."""
     materials = situation["materials"]
-    header = f"办理【{label}】需准备以下{len(materials)}项材料："
-    lines = [_material_line(i, m) for i, m in enumerate(materials, 1)]
-    messages = _chunks(header, lines)
-    messages.append(f"{visits_line(item)}\n需要帮您预约大厅办理时间吗？")
+    needed = [m for m in materials if m.get("required", True)]
+    maybe = [m for m in materials if not m.get("required", True)]
+    lines = [_material_line(i, m) for i, m in enumerate(needed + maybe, 1)]
+    messages = []
+    for n, run in enumerate(_chunks(lines[:len(needed)])):
+        head = [f"办理{title(item, situation)}需准备以下{len(needed)}项材料："] if n == 0 else []
+        messages.append("\n".join(head + run))
+    for n, run in enumerate(_chunks(lines[len(needed):])):
+        head = ["以下材料视情况提供："] if n == 0 else []
+        messages.append("\n".join(head + run))
+    messages.append(visits_line(item) + ("\n需要帮您预约大厅办理时间吗？" if offer_booking else ""))
     return messages
 
 
@@ -117,13 +124,15 @@ BOOKING_ITEM_UNKNOWN = "没找到这个事项，请换个说法，比如“身�
 BOOKING_ONLINE_ONLY = "“{item}”不需要到大厅办理，可以直接在网上办，不用预约。"
 BOOKING_HALL_FULL = "{hall}近7天的号已经约满了，请选择其他大厅。"
 BOOKING_DAY_CLOSED = "{day}没有可约的号（可能是节假日、休息日或已约满），请从列出的日期里选。"
-BOOKING_TIME_UNKNOWN = "没看懂您要哪个时段，请回复序号，或说具体时间，比如“10点”。"
+BOOKING_TIME_UNKNOWN = "没看懂您要约几点，请说具体时间，比如“10点”“下午3点半”。"
+BOOKING_TIME_TAKEN = "{time}没有可约的号，请从上面列出的时间里选。"
 BOOKING_CONFIRM = "请确认预约信息：\n事项：{item}\n大厅：{hall}\n时间：{day} {time}\n确认请回复“确认”，不约了请回复“不”。"
+BOOKING_OPTIONAL = "预约不是必须的：不预约也可以到大厅现场取号，预约了可以少排队。需要的话回复“好”，我帮您约时间。"
 BOOKING_STOPPED = "好的，这次先不预约了。需要时再跟我说“我要预约”。"
 BOOKING_NEEDS_ACCOUNT = "这里不能预约，请在微信小程序“云溪政务”或公众号里预约。"
 CONFIRM_NOT_UNDERSTOOD = "请回复“确认”或“不”。"
 BOOKED = ("预约成功！\n{item_name}\n{hall_name}（{hall_address}）\n{time_text}\n签到码：{check_in_code}\n"
-          "请带齐材料，提前10分钟到大厅签到取号。如需取消，请在开始前1小时以前说“取消预约”。")
+          "请带齐材料，提前10分钟到大厅签到取号。如需取消，最晚在开始前1小时说“取消预约”。")
 NO_APPOINTMENTS = "您目前没有待办的预约。需要预约请说“我要预约”。"
 APPOINTMENT_LINE = "{item_name}，{hall_name}，{time_text}"
 CANCEL_KEPT = "好的，预约保留不变。"

@@ -2,9 +2,13 @@
 Shared by the actions and by /admin/nlu/try, so both resolve items the same way."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.choices import pick
+from knowledge.bundles import situation_of
+from knowledge.normalize import normalize
 from knowledge.search import SearchEntry, SearchIndex
 from knowledge.service import Snapshot
 
@@ -76,3 +80,39 @@ def situation_in(item: dict[str, Any], text: str, entities: list[dict[str, Any]]
             if key:
                 return key
     return SearchIndex.situation_for(entry, text)
+
+
+def choose_situation(item: dict[str, Any], text: str, entities: list[dict[str, Any]] = (),
+                     candidates: list[str] | None = None) -> str | None:
+    """The situation of `item` a reply picks: by name or part of it, by one of its keywords ("丢了" →
+    遗失补发), by number among `candidates` (the options the citizen was shown, in that order), or by the
+    sentence as a whole (the search's own situation words)."""
+    keys = candidates or [s["key"] for s in item["situations"]]
+    shown = [situation_of(item, k) for k in keys]
+    idx = pick(text, [s["name"] for s in shown], [s.get("keywords") or [] for s in shown])
+    if idx is not None:
+        return keys[idx]
+    found = situation_in(item, text, entities)
+    return found if found in keys else None
+
+
+# The question a sentence asks, whatever else it says ("首次申请要多久" chooses a situation and asks how long).
+_ASKS = (
+    ("time_limit", re.compile(r"多久|多长时间|几天|几个工作日|时限|什么时候能?(拿|取|办好|下来)")),
+    ("fee", re.compile(r"多少钱|收费|费用|要钱|免费|花钱|工本费")),
+    ("location", re.compile(r"在哪|哪里|哪儿|地址|哪个(大厅|窗口)|去哪")),
+    ("process", re.compile(r"流程|步骤|怎么(办|弄|申请|操作)|如何(办|申请)|手续")),
+    ("materials", re.compile(r"材料|带什么|准备什么|需要什么|要什么|证件")),
+)
+
+
+def question_asked(text: str) -> str | None:
+    t = normalize(text)
+    return next((q for q, pattern in _ASKS if pattern.search(t)), None)
+
+
+def items_named(snap: Snapshot, text: str) -> set[str]:
+    """Items whose name or one of whose aliases the text says in full ("身份证丢了呢" names 居民身份证)."""
+    t = normalize(text)
+    return {code for code, item in snap.items.items()
+            if any(len(n) >= 2 and normalize(n) in t for n in [item["name"], *item.get("aliases", [])])}

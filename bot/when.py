@@ -69,8 +69,8 @@ def parse_time(text: str) -> time | None:
         return None
     hour = int(m.group(1))
     minute = 30 if m.group(2) == "半" else int(m.group(2) or 0)
-    if hour < 8 and any(w in t for w in ("下午", "晚上", "中午")) or 1 <= hour <= 5:
-        hour += 12  # "两点" at a hall means 14:00
+    if hour < 12 and any(w in t for w in ("下午", "晚上", "傍晚")) or hour < 8 and "中午" in t or 1 <= hour <= 5:
+        hour += 12  # "两点" at a hall means 14:00; "晚上8点" is 20:00
     if not (0 <= hour < 24 and 0 <= minute < 60):
         return None
     return time(hour, minute)

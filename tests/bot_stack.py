@@ -116,3 +116,16 @@ def add_staff(stack: BotStack, name: str, role: str) -> dict[str, str]:
     out = subprocess.run([sys.executable, "-m", "miniprogram_api.cli", "staff", "add", name, "--role", role],
                          env=env, cwd=ROOT, check=True, capture_output=True, text=True, timeout=120)
     return {"Authorization": "Bearer " + out.stdout.strip().splitlines()[-1]}
+
+
+async def waiting_handoff(stack: BotStack, channel: str, user_id: str) -> int | None:
+    """The citizen's waiting hand-off, from the stack's database (the console lists no citizen ids)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(stack.database_url.replace("postgres://", "postgresql://", 1))
+    try:
+        return await conn.fetchval("SELECT h.id FROM handoff h JOIN conversation c ON c.id = h.conversation_id "
+                                   "WHERE c.channel = $1 AND c.user_id = $2 AND h.status = 'waiting' "
+                                   "ORDER BY h.id DESC", channel, user_id)
+    finally:
+        await conn.close()

@@ -33,6 +33,7 @@ if _WORKER:
 # worker takes the many short tests meanwhile. (xdist's own `loadgroup` does not group under pytest 9:
 # it renames nodeids through an attribute pytest 9 no longer reads; this scheduler groups by file.)
 STACK_GROUPS = {"test_model_lifecycle.py": "lifecycle", "test_wechat_bot.py": "wechat_stack",
+                "test_conversations.py": "wechat_stack",
                 "test_bot.py": "bot_stack", "test_bot_services.py": "bot_stack", "test_handoff_flow.py": "bot_stack",
                 "test_console_page.py": "bot_stack", "test_curation_page.py": "bot_stack", "test_openapi.py": "openapi"}
 GROUP_ORDER = ("lifecycle", "wechat_stack", "bot_stack", "openapi")
@@ -193,6 +194,29 @@ async def bot_stack(tmp_path_factory):
         yield stack
     finally:
         stack.stop()
+        await _drop_pg_database(name)
+
+
+@pytest.fixture(scope="session")  # not module: an xdist worker may end a module early
+async def wechat_stack(tmp_path_factory):
+    """The app with the official account configured (against a fake WeChat) and a real Rasa server:
+    tests/test_wechat_bot.py and the scripted conversations of tests/test_conversations.py share it."""
+    from tests.bot_stack import MODEL, start_bot_stack
+    from tests.fake_wechat import FakeWeChat
+    from tests.official_account import WECHAT_ENV
+    from tests.wechat_support import APP_ID, APP_SECRET
+
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run scripts/train.sh (make test does)")
+    fake = await FakeWeChat(app_secrets={APP_ID: APP_SECRET}).start()
+    name, url = await _create_pg_database()
+    stack = await start_bot_stack(url, tmp_path_factory.mktemp("wechat-stack"),
+                                  extra_env={**WECHAT_ENV, "WECHAT_API_BASE": fake.url})
+    try:
+        yield stack, fake
+    finally:
+        stack.stop()
+        await fake.close()
         await _drop_pg_database(name)
 
 

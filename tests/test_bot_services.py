@@ -52,9 +52,9 @@ async def test_booking_in_chat_with_confirmation_then_list_and_cancel(mp_citizen
     ask_day = await mp_citizen.reply_to("1")
     assert "请选择日期" in ask_day and options(ask_day)
     ask_time = await mp_citizen.reply_to("第一个")
-    assert "可约时段" in ask_time
-    first_time = options(ask_time)[0][3:8]
-    confirm = await mp_citizen.reply_to("1")
+    assert "可约时间" in ask_time  # 上午：9:00余10、9:30余10 …
+    first_time = re.search(r"[上下]午：(\d{1,2}:\d\d)余", ask_time).group(1)
+    confirm = await mp_citizen.reply_to(first_time)
     assert "请确认预约信息" in confirm and "普通护照" in confirm and first_time in confirm
     assert await mp_citizen.appointments() == []  # nothing is booked before the citizen confirms
     done = await mp_citizen.reply_to("确认")

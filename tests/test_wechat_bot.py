@@ -6,76 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 import time
 
 import aiohttp
 import pytest
 
-from bot import replies
 from bot.wechat import channel as wechat_channel
 from knowledge.bundles import situation_of
 from knowledge.loader import load_catalogue
-from tests.conftest import KB_PATH, ROOT, _create_pg_database, _drop_pg_database
-from tests.fake_wechat import FakeWeChat
-from tests.wechat_support import (AES_KEY, APP_ID, APP_SECRET, CS_PATH, TOKEN, decrypt_reply, encrypted, message,
-                                  new_openid, reply_fields, signed_params)
+from tests.conftest import KB_PATH, ROOT
+from tests.official_account import WECHAT_ENV, OfficialAccount
+from tests.wechat_support import CS_PATH, message, new_openid
 
 CATALOGUE = load_catalogue(KB_PATH)
-WECHAT_ENV = {"WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_APP_SECRET": APP_SECRET,
-              "WECHAT_AES_KEY": AES_KEY, "AGENT_HOURS": "24x7"}
-
-
-class OfficialAccount:
-    """WeChat's server in front of the stack: posts a citizen's message and returns what the citizen
-    sees, whether it came back passively or later as a customer-service message."""
-
-    def __init__(self, url: str, fake: FakeWeChat, http: aiohttp.ClientSession):
-        self.url, self.fake, self.http = url, fake, http
-
-    async def post(self, xml: str, openid: str, aes: bool = False) -> str:
-        params, body = encrypted(xml, openid) if aes else (signed_params(openid), xml)
-        async with self.http.post(self.url + "/wechat", params=params, data=body.encode(),
-                                  timeout=aiohttp.ClientTimeout(total=20)) as resp:
-            assert resp.status == 200
-            return await resp.text()
-
-    async def send(self, xml: str, openid: str, aes: bool = False) -> str:
-        before = len(self.fake.sent(CS_PATH))
-        text = await self.post(xml, openid, aes)
-        if text != "success":
-            return (decrypt_reply(text) if aes else reply_fields(text))["Content"]
-        # Slower than the budget (a cold Rasa on a busy machine): the answer follows as one customer-service message.
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            later = [p for p in self.fake.sent(CS_PATH)[before:] if p["touser"] == openid]
-            if later:
-                return later[0]["text"]["content"]
-            await asyncio.sleep(0.1)
-        raise AssertionError("no answer, neither passive nor as a customer-service message")
-
-    async def says(self, openid: str, text: str, aes: bool = False) -> str:
-        return await self.send(message("text", openid, text=text), openid, aes)
-
-
-@pytest.fixture(scope="session")  # not module: an xdist worker may end a module early
-async def wechat_stack(tmp_path_factory):
-    from tests.bot_stack import MODEL, start_bot_stack
-
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run scripts/train.sh (make test does)")
-    fake = await FakeWeChat(app_secrets={APP_ID: APP_SECRET}).start()
-    name, url = await _create_pg_database()
-    stack = await start_bot_stack(url, tmp_path_factory.mktemp("wechat-stack"),
-                                  extra_env={**WECHAT_ENV, "WECHAT_API_BASE": fake.url})
-    try:
-        yield stack, fake
-    finally:
-        stack.stop()
-        await fake.close()
-        await _drop_pg_database(name)
-
-
 @pytest.fixture
 async def account(wechat_stack):
     stack, fake = wechat_stack
@@ -123,7 +68,7 @@ async def test_menu_clicks_reach_the_bot_as_their_intents(account, wechat_stack)
         await account.post(message("click", openid, key=key, create_time=now + i), openid)
     # "人工客服" ends the open progress question and hands the conversation to the agents' queue.
     human = await account.send(message("click", openid, key="HUMAN", create_time=now + 3), openid)
-    assert "人工客服" in human and "前面还有" in human
+    assert "人工客服" in human and re.search(r"您是下一位|前面还有[1-9]", human)
     async with account.http.get(f"{stack.rasa_url}/conversations/wechat:{openid}/tracker",
                                 params={"include_events": "ALL", "token": stack.rasa_token}) as resp:
         tracker = await resp.json()
@@ -164,20 +109,19 @@ async def test_simulate_with_the_wrong_token_is_refused(wechat_stack):
 async def test_hand_off_on_the_official_account_end_to_end(account, wechat_stack):
     """Trigger → queue → claim → the agent's replies arrive as customer-service messages → the
     citizen's reply reaches the agent → close → rating asked → the bot answers again."""
+    from tests.bot_stack import waiting_handoff
     from tests.test_handoff_flow import add_agent
 
     stack, fake = wechat_stack
     agent = add_agent(stack, "公众号坐席")
     openid = new_openid()
     queued = await account.says(openid, "我要转人工")
-    assert "前面还有" in queued
+    assert re.search(r"您是下一位|前面还有[1-9]", queued)
 
     def to_citizen() -> list[str]:
         return [p["text"]["content"] for p in fake.sent(CS_PATH) if p["touser"] == openid]
 
-    async with account.http.get(f"{stack.app_url}/admin/console/queue", headers=agent) as r:
-        handoff = next(h for h in (await r.json())["waiting"] if h["channel"] == "wechat"
-                       and h["last_message"] == "我要转人工")
+    handoff = {"id": await waiting_handoff(stack, "wechat", openid)}
     async with account.http.post(f"{stack.app_url}/admin/console/handoffs/{handoff['id']}/claim", headers=agent) as r:
         assert r.status == 200
     async with account.http.post(f"{stack.app_url}/admin/console/handoffs/{handoff['id']}/messages", headers=agent,
@@ -188,7 +132,11 @@ async def test_hand_off_on_the_official_account_end_to_end(account, wechat_stack
     # With an agent the webhook answers "success" and the message goes to the agent, not to the bot.
     assert await account.post(message("text", openid, text="我的护照什么时候能好"), openid) == "success"
     async with account.http.get(f"{stack.app_url}/admin/console/handoffs/{handoff['id']}", headers=agent) as r:
-        assert (await r.json())["messages"][-1]["text"] == "我的护照什么时候能好"
+        messages = (await r.json())["messages"]
+    assert messages[-1]["text"] == "我的护照什么时候能好"
+    # What the bot understood shows under the official account's messages too (stored with each message).
+    asked = next(m for m in messages if m["role"] == "citizen" and m["text"] == "我要转人工")
+    assert asked["intent"] == "request_human" and asked["confidence"] > 0.5
     async with account.http.post(f"{stack.app_url}/admin/console/handoffs/{handoff['id']}/close", headers=agent) as r:
         assert r.status == 200
     assert "请为本次服务评价" in to_citizen()[-1]

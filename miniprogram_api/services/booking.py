@@ -15,7 +15,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from knowledge.service import Snapshot
-from miniprogram_api.clock import TZ
+from miniprogram_api.clock import TZ, day_text, moment_text, span_text
 from miniprogram_api.errors import ApiError
 from miniprogram_api.models.booking import Appointment, Slot
 from miniprogram_api.models.citizen import Citizen
@@ -35,7 +35,7 @@ STATUS_TEXT = {"booked": "已预约", "checked_in": "已签到", "cancelled": "�
 
 
 def _fmt(moment: datetime) -> str:
-    return moment.astimezone(TZ).strftime("%m月%d日 %H:%M")
+    return moment_text(moment)
 
 
 def _active_key(citizen_id: int, item_code: str, day: date) -> str:
@@ -50,11 +50,11 @@ def window_for(snap: Snapshot, hall_code: str, category: str) -> dict[str, Any] 
 def _item_and_hall(snap: Snapshot, item_code: str, hall_code: str) -> dict[str, Any]:
     item = snap.items.get(item_code.upper())
     if item is None:
-        raise ApiError(404, "item_not_found", f"没有找到编码为 {item_code} 的事项", {"item_code": "unknown item code"})
+        raise ApiError(404, "item_not_found", f"没有找到编码为 {item_code} 的事项", {"item_code": "没有这个事项编码"})
     if hall_code not in {h["code"] for h in item["halls"]}:
         where = "、".join(h["name"] for h in item["halls"]) or "线上"
         raise ApiError(404, "item_not_at_hall", f"“{item['name']}”不在这个大厅办理，可到：{where}",
-                       {"hall_code": f"one of: {', '.join(h['code'] for h in item['halls'])}"})
+                       {"hall_code": f"可选：{'、'.join(h['code'] for h in item['halls'])}"})
     return item
 
 
@@ -66,14 +66,14 @@ def appointment_view(a: Appointment, snap: Snapshot) -> dict[str, Any]:
             "item_name": item.get("name", a.item_code), "hall_code": a.hall_code, "hall_name": hall.get("name", ""),
             "hall_address": hall.get("address", ""), "day": a.day.isoformat(),
             "starts_at": slot.starts_at.astimezone(TZ).isoformat(), "ends_at": slot.ends_at.astimezone(TZ).isoformat(),
-            "time_text": f"{_fmt(slot.starts_at)}—{slot.ends_at.astimezone(TZ):%H:%M}",
+            "time_text": f"{day_text(slot.day)} {span_text(slot.starts_at, slot.ends_at)}",
             "check_in_code": a.check_in_code if a.status == "booked" else None, "queue_number": a.queue_number}
 
 
 def slot_view(s: Slot) -> dict[str, Any]:
     return {"id": s.id, "hall_code": s.hall_code, "category": s.category, "day": s.day.isoformat(),
             "starts_at": s.starts_at.astimezone(TZ).isoformat(), "ends_at": s.ends_at.astimezone(TZ).isoformat(),
-            "time_text": f"{s.starts_at.astimezone(TZ):%H:%M}—{s.ends_at.astimezone(TZ):%H:%M}",
+            "time_text": span_text(s.starts_at, s.ends_at),
             "capacity": s.capacity, "remaining": max(0, s.capacity - s.booked), "closed": s.closed}
 
 
@@ -125,9 +125,9 @@ async def _take_seat(conn, citizen: Citizen, slot_id: int, item: dict[str, Any],
     """One booking inside the caller's transaction; raises ApiError (the transaction rolls back)."""
     slot = await Slot.get_or_none(id=slot_id).using_db(conn)
     if slot is None:
-        raise ApiError(404, "slot_not_found", "没有这个预约时段", {"slot_id": "unknown slot"})
+        raise ApiError(404, "slot_not_found", "没有这个预约时段", {"slot_id": "没有这个预约时段"})
     if slot.category != item["category"] or slot.hall_code not in {h["code"] for h in item["halls"]}:
-        raise ApiError(409, "slot_not_for_item", f"这个时段不受理“{item['name']}”，请重新选择时段", {"slot_id": "wrong hall or category"})
+        raise ApiError(409, "slot_not_for_item", f"这个时段不受理“{item['name']}”，请重新选择时段", {"slot_id": "这个时段不受理这个事项"})
     if slot.closed:
         raise ApiError(409, "slot_closed", "这个时段大厅已停止受理预约，请选择其他时段")
     if slot.starts_at - BOOKING_CUTOFF <= now:
@@ -166,7 +166,7 @@ async def _release_seat(conn, appointment: Appointment, status: str, now: dateti
 async def _existing(citizen: Citizen, key: str, slot_id: int, item_code: str, conn=None) -> Appointment | None:
     found = await Appointment.get_or_none(citizen=citizen, idempotency_key=key).using_db(conn)
     if found and (found.slot_id != slot_id or found.item_code != item_code):
-        raise ApiError(409, "idempotency_conflict", "这个请求编号已用于另一次预约", {"idempotency_key": "reused for another booking"})
+        raise ApiError(409, "idempotency_conflict", "这个请求编号已用于另一次预约", {"idempotency_key": "已用于另一次预约"})
     return found
 
 
@@ -180,7 +180,7 @@ async def book(snap: Snapshot, citizen: Citizen, slot_id: int, item_code: str, k
     """(appointment, created); the same idempotency key returns the first booking."""
     item = snap.items.get(item_code.upper())
     if item is None:
-        raise ApiError(404, "item_not_found", f"没有找到编码为 {item_code} 的事项", {"item_code": "unknown item code"})
+        raise ApiError(404, "item_not_found", f"没有找到编码为 {item_code} 的事项", {"item_code": "没有这个事项编码"})
     try:
         async with in_transaction() as conn:
             await _locked(conn, citizen)
@@ -272,7 +272,7 @@ async def check_in(snap: Snapshot, appointment: Appointment, now: datetime) -> A
 async def appointment_by_code(code: str) -> Appointment:
     a = await Appointment.get_or_none(check_in_code=code).prefetch_related("slot")
     if a is None:
-        raise ApiError(404, "invalid_check_in_code", "签到码无效，请核对后重试", {"code": "unknown check-in code"})
+        raise ApiError(404, "invalid_check_in_code", "签到码无效，请核对后重试", {"code": "签到码无效"})
     return a
 
 

@@ -22,14 +22,13 @@ import uuid
 from pathlib import Path
 
 import aiohttp
-
 from stack import BENCH_REDIS_URL, bot_stack, citizen_of, one_turn_sentences  # noqa: I001
+
 from bot.conversation import ConversationService  # noqa: E402
 from bot.rasa_client import RasaClient  # noqa: E402
 from miniprogram_api.db import close_db, init_db  # noqa: E402
 from miniprogram_api.logging import configure_logging  # noqa: E402
 from miniprogram_api.redis_client import make_redis  # noqa: E402
-
 
 
 async def level(service: ConversationService, sentences: list[str], concurrency: int, total: int,

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import aiohttp
 import yaml
-
 from stack import ROOT, bot_stack  # noqa: I001
 
 

@@ -20,8 +20,8 @@ import uuid
 from pathlib import Path
 
 import aiohttp
-
 from stack import ROOT, bot_stack  # noqa: I001
+
 from tests.bot_stack import add_staff  # noqa: E402
 from tests.conftest import REDIS_URL  # noqa: E402
 
@@ -40,7 +40,7 @@ async def chatter(http: aiohttp.ClientSession, url: str, headers: dict, every: f
                                  headers=headers, timeout=aiohttp.ClientTimeout(total=180)) as r:
                 body = await r.json()
                 ok = r.status == 200 and any(m["role"] == "bot" and UNAVAILABLE not in m["text"] for m in body["messages"])
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             ok = False
         samples.append((started, time.monotonic() - started, ok))
         n += 1
@@ -110,7 +110,7 @@ async def run(config: Path, every: float) -> int:
     print(f"chat during the deploy: {len(during)} messages, {sum(not ok for _, ok in during)} failed, "
           f"slowest {max((lat for lat, _ in during), default=0):.1f} s")
     if others:
-        print(f"chat otherwise: {len(others)} messages, median {statistics.median(l for l, _ in others) * 1000:.0f} ms, "
+        print(f"chat otherwise: {len(others)} messages, median {statistics.median(latency for latency, _ in others) * 1000:.0f} ms, "
               f"{sum(not ok for _, ok in others)} failed")
     return 0
 

@@ -11,7 +11,6 @@ sys.path.insert(0, str(ROOT))
 from tests.bot_stack import MODEL, start_bot_stack  # noqa: E402
 from tests.conftest import _create_pg_database, _drop_pg_database  # noqa: E402
 
-
 BENCH_REDIS_URL = "redis://127.0.0.1:6379/14"  # the benches' own Redis database (the tests use 15)
 
 # Sentences that open a multi-turn dialogue (booking, cancelling, progress, a person, a complaint) would

@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 import aiohttp
-
 from stack import BENCH_REDIS_URL, bot_stack, citizen_of, one_turn_sentences  # noqa: I001
+
 from bot.wechat.simulate import Signer, post, text_xml  # noqa: E402
 from tests.fake_wechat import FakeWeChat  # noqa: E402
 

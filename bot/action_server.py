@@ -16,8 +16,8 @@ from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainExc
 from bot.actions import all_actions
 from bot.models import Conversation
 from knowledge.service import KnowledgeService
-from miniprogram_api.clock import Clock
 from miniprogram_api.auth import bearer_token
+from miniprogram_api.clock import Clock
 from miniprogram_api.http import json_response
 from miniprogram_api.keys import REDIS, SETTINGS
 

@@ -323,5 +323,6 @@ def all_actions(knowledge: KnowledgeService, clock: Clock) -> list[Action]:
     from bot.booking_dialogue import booking_actions
     from bot.progress_dialogue import progress_actions
 
-    return [AnswerItemQuestion(knowledge, today=lambda: clock.now().date()), SmallTalk(knowledge), HandleFallback(knowledge), RequestHuman(),
+    return [AnswerItemQuestion(knowledge, today=lambda: clock.now().date()), SmallTalk(knowledge), HandleFallback(knowledge),
+            RequestHuman(),
             HandleComplaint(), HandleYesNo(), *booking_actions(knowledge, clock), *progress_actions(knowledge, clock)]

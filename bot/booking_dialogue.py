@@ -149,7 +149,7 @@ class _Booking:
         misunderstood(dispatcher, tracker, reply)
         return {slot: None}
 
-    async def open_days(self, snap: Snapshot, item: str, hall: str) -> "OrderedDict[date, int]":
+    async def open_days(self, snap: Snapshot, item: str, hall: str) -> OrderedDict[date, int]:
         days: OrderedDict[date, int] = OrderedDict()
         for s in await booking.open_slots(snap, hall, item, self.clock.now()):
             days[s.day] = days.get(s.day, 0) + s.capacity - s.booked

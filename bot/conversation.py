@@ -43,7 +43,7 @@ class Turn:
         return json.dumps(asdict(self), ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, raw: str) -> "Turn":
+    def from_json(cls, raw: str) -> Turn:
         data = json.loads(raw)
         return cls(replies=data["replies"], events=data["events"], duplicate=True, after_id=data.get("after_id", 0),
                    last_id=data.get("last_id", 0))
@@ -74,7 +74,7 @@ class ConversationService:
     """With `handoff`, conversations handed to a person bypass Rasa (DESIGN.md step 3); without it
     (a bare bot, as in some tests) the hand-off stays an event in the turn for the caller."""
 
-    def __init__(self, rasa: RasaClient, redis: aioredis.Redis, handoff: "HandoffService | None" = None,
+    def __init__(self, rasa: RasaClient, redis: aioredis.Redis, handoff: HandoffService | None = None,
                  lock_seconds: float = 60.0):
         self.rasa = rasa
         self.redis = redis

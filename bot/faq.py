@@ -105,7 +105,8 @@ async def _audit(key: str, action: str, staff: str, before: FaqIntent | None, af
 async def create(data: dict[str, Any], staff: str) -> FaqIntent:
     data = _clean(data)
     if not KEY.match(data["key"]):
-        raise ApiError(400, "invalid_key", "编码只能用小写字母、数字和下划线，以字母开头", {"key": "只能用小写字母、数字和下划线，以小写字母开头"})
+        raise ApiError(400, "invalid_key", "编码只能用小写字母、数字和下划线，以字母开头",
+                       {"key": "只能用小写字母、数字和下划线，以小写字母开头"})
     if await FaqIntent.exists(key=data["key"]):
         raise ApiError(409, "faq_exists", f"已有编码为 {data['key']} 的 FAQ")
     await _check(data["key"], data["examples"])

@@ -33,7 +33,8 @@ SEED = 20261123
 FILLS_PER_TEMPLATE = 3
 TRADITIONAL_SHARE = 0.08  # a share of examples is written in traditional characters, as some citizens type
 APPLICATION_NUMBER = r"[Yy][Xx]\d{14}"
-DATES = ["明天", "后天", "今天", "大后天", "下周一", "下周三", "周五", "这周四", "下礼拜二", "11月28号", "12月1日", "12月3号", "28号", "下个月5号", "星期一"]
+DATES = ["明天", "后天", "今天", "大后天", "下周一", "下周三", "周五", "这周四", "下礼拜二", "11月28号", "12月1日", "12月3号",
+         "28号", "下个月5号", "星期一"]
 TIMES = ["上午", "下午", "9点", "十点半", "下午三点", "早上九点", "14:30", "两点", "上午10点", "下午2点半"]
 _CJK_ONLY = re.compile(r"^[\u4e00-\u9fff]+$")
 _PLACEHOLDER = re.compile(r"\{(item|situation|date|time|application_number)\}")
@@ -81,7 +82,7 @@ class Tokenizer:
 
     def aligned(self, text: str, spans: list[tuple[int, int]]) -> bool:
         edges = set()
-        for word, start, end in self._jieba.tokenize(text):
+        for _word, start, end in self._jieba.tokenize(text):
             edges |= {start, end}
         return all(s in edges and e in edges for s, e in spans)
 

@@ -77,12 +77,12 @@ class RasaClient:
                     return request.result()
                 now = time.monotonic()
                 if now >= hard_deadline:
-                    raise asyncio.TimeoutError()
+                    raise TimeoutError()
                 if await self.model_loading():
                     log.info("rasa_waiting_for_model_load", url=url)
                     deadline = max(deadline, min(now + remaining, hard_deadline))
                 elif now >= deadline:
-                    raise asyncio.TimeoutError()
+                    raise TimeoutError()
         finally:
             if not request.done():
                 request.cancel()
@@ -105,13 +105,14 @@ class RasaClient:
                 RASA_ERRORS.labels("status").inc()
                 if status not in (502, 503, 504):
                     raise RasaUnavailable(last_error)
-            except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientConnectionError) as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
                 RASA_ERRORS.labels("timeout" if isinstance(exc, asyncio.TimeoutError) else "unavailable").inc()
             log.warning("rasa_retry", path=path, error=last_error)
             await asyncio.sleep(min(self.retry_delay, max(0.0, deadline - time.monotonic())))
 
-    async def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None, budget: float | None = None) -> list[dict[str, Any]]:
+    async def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None,
+                   budget: float | None = None) -> list[dict[str, Any]]:
         payload = {"sender": sender, "message": text, "metadata": metadata or {}}
         return await self._post("/webhooks/rest/webhook", payload, budget, self.url_for(sender)) or []
 

@@ -17,7 +17,7 @@ a message that fails half-way, after changing the object but before saving it, l
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Optional, Text
+from typing import Any
 
 from rasa.core.tracker_store import RedisTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -30,7 +30,7 @@ class WholeTrackerRedisStore(RedisTrackerStore):
         super().__init__(*args, **kwargs)
         self._kept: OrderedDict[str, tuple[str, DialogueStateTracker]] = OrderedDict()
 
-    async def save(self, tracker: DialogueStateTracker, timeout: Optional[float] = None) -> None:
+    async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
         await self.stream_events(tracker)
         serialised = self.serialise_tracker(tracker)
         self.red.set(self.key_prefix + tracker.sender_id, serialised, ex=timeout or self.record_exp)
@@ -39,7 +39,7 @@ class WholeTrackerRedisStore(RedisTrackerStore):
         while len(self._kept) > KEPT_TRACKERS:
             self._kept.popitem(last=False)
 
-    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         kept = self._kept.pop(sender_id, None)
         stored = self.red.get(self.key_prefix + sender_id)
         if stored is None:
@@ -48,7 +48,7 @@ class WholeTrackerRedisStore(RedisTrackerStore):
             return kept[1]
         return self.deserialise_tracker(sender_id, stored)
 
-    async def retrieve_full_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+    async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
         """For readers (the tracker endpoints): always a fresh object, the kept one stays kept."""
         stored = self.red.get(self.key_prefix + sender_id)
         return None if stored is None else self.deserialise_tracker(sender_id, stored)

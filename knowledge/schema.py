@@ -37,7 +37,7 @@ class Material(Strict):
     notes: Text | None = None
 
     @model_validator(mode="after")
-    def _copies_zero_only_when_nothing_handed_in(self) -> "Material":
+    def _copies_zero_only_when_nothing_handed_in(self) -> Material:
         if self.copies == 0 and not (self.exempt or self.form == "电子证照"):
             raise ValueError("copies is 0 but the material is neither 免提交 (exempt) nor 电子证照")
         return self
@@ -55,7 +55,7 @@ class TimeLimit(Strict):
     legal_days: int = Field(ge=0, le=365)
 
     @model_validator(mode="after")
-    def _promise_within_law(self) -> "TimeLimit":
+    def _promise_within_law(self) -> TimeLimit:
         if self.promised_days > self.legal_days:
             raise ValueError("promised_days is longer than legal_days")
         return self
@@ -67,7 +67,7 @@ class Fee(Strict):
     basis: Text | None = None
 
     @model_validator(mode="after")
-    def _amount_when_charged(self) -> "Fee":
+    def _amount_when_charged(self) -> Fee:
         if not self.free and not self.amount:
             raise ValueError("amount is required when free is false")
         return self
@@ -78,7 +78,7 @@ class Online(Strict):
     where: Text | None = None
 
     @model_validator(mode="after")
-    def _where_when_available(self) -> "Online":
+    def _where_when_available(self) -> Online:
         if self.available and not self.where:
             raise ValueError("where is required when available is true")
         return self

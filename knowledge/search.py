@@ -36,12 +36,12 @@ class SearchEntry:
     situations: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (key, name, keywords)
 
     @classmethod
-    def from_item(cls, item: dict) -> "SearchEntry":
+    def from_item(cls, item: dict) -> SearchEntry:
         situations = tuple((s["key"], s["name"], tuple(s.get("keywords", ()))) for s in item["situations"])
         return cls(item["code"], item["name"], "item", tuple(item["aliases"]), situations)
 
     @classmethod
-    def from_bundle(cls, bundle: dict) -> "SearchEntry":
+    def from_bundle(cls, bundle: dict) -> SearchEntry:
         return cls(bundle["code"], bundle["name"], "bundle", tuple(bundle["aliases"]))
 
 
@@ -160,7 +160,7 @@ class SearchIndex:
             if kind and self.entries[form.entry].kind != kind:
                 continue
             options = []
-            for channel, (weight, m, total) in enumerate(zip((1.0, PINYIN_WEIGHT, CHAR_SET_WEIGHT), masses, form.totals)):
+            for channel, (weight, m, total) in enumerate(zip((1.0, PINYIN_WEIGHT, CHAR_SET_WEIGHT), masses, form.totals, strict=True)):
                 if total:
                     options.append((weight * m / total, weight * m))
                 # Query-side coverage only for pairs: single characters of a query are too common to count.

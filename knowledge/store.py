@@ -110,14 +110,14 @@ async def _store_year(doc: YearDoc, summary: ImportSummary) -> None:
 async def store_catalogue(cat: Catalogue, source: str) -> ImportSummary:
     summary = ImportSummary()
     async with in_transaction():
-        for code, (doc, file) in sorted(cat.halls.items()):
+        for _code, (doc, file) in sorted(cat.halls.items()):
             await _store_hall(doc, file, summary)
         for code, (doc, file) in sorted(cat.items.items()):
             await _upsert(Item, code, _item_fields(doc), content_hash(doc), file, "items", summary)
         for code, (doc, file) in sorted(cat.bundles.items()):
             values = doc.model_dump(mode="json", exclude={"code"})
             await _upsert(Bundle, code, values, content_hash(doc), file, "bundles", summary)
-        for year, (doc, _) in sorted(cat.years.items()):
+        for _year, (doc, _) in sorted(cat.years.items()):
             await _store_year(doc, summary)
         if summary.changed:
             record = await KbImport.create(source=source, summary=summary.as_dict())

@@ -14,7 +14,8 @@ def main(argv: list[str]) -> int:
             print(problem)
         print(f"{len(exc.problems)} problem(s); nothing would be imported", file=sys.stderr)
         return 1
-    print(f"ok: {len(cat.items)} items, {len(cat.bundles)} bundles, {len(cat.halls)} halls, {len(cat.years)} years in {len(cat.files)} files")
+    print(f"ok: {len(cat.items)} items, {len(cat.bundles)} bundles, {len(cat.halls)} halls, {len(cat.years)} years "
+          f"in {len(cat.files)} files")
     return 0
 
 

@@ -6,27 +6,55 @@ import asyncio
 import aiohttp
 from aiohttp import web
 
-from knowledge.service import KnowledgeService
-from miniprogram_api.config import Settings
-from miniprogram_api.db import close_db, init_db
-from miniprogram_api.errors import error_middleware
-from miniprogram_api.keys import (CLOCK, CONVERSATIONS, DELIVERY, DEPLOYMENT, HANDOFF, HTTP, KNOWLEDGE, NOTIFIER,
-                                  OFFICIAL, RASA, REDIS, SETTINGS, TRAINING, WXA)
-from miniprogram_api.redis_client import make_redis
 from bot import action_server
 from bot.conversation import ConversationService
-from bot.deployment import DeploymentService
 from bot.delivery import Delivery
+from bot.deployment import DeploymentService
 from bot.handoff import HandoffService, HandoffSettings
 from bot.rasa_client import RasaClient
 from bot.training import TrainingService
 from bot.wechat import customer_service
 from bot.wechat import routes as wechat_routes
 from bot.wechat.api import WeChatApi
+from knowledge.service import KnowledgeService
 from miniprogram_api import housekeeping, metrics, openapi, security_headers
 from miniprogram_api.clock import Clock
-from miniprogram_api.routes import (applications, appointments, auth, chat, console, curation, curation_models, health,
-                                    knowledge, nlu, pii, ratings, staff_session, stats)
+from miniprogram_api.config import Settings
+from miniprogram_api.db import close_db, init_db
+from miniprogram_api.errors import error_middleware
+from miniprogram_api.keys import (
+    CLOCK,
+    CONVERSATIONS,
+    DELIVERY,
+    DEPLOYMENT,
+    HANDOFF,
+    HTTP,
+    KNOWLEDGE,
+    NOTIFIER,
+    OFFICIAL,
+    RASA,
+    REDIS,
+    SETTINGS,
+    TRAINING,
+    WXA,
+)
+from miniprogram_api.redis_client import make_redis
+from miniprogram_api.routes import (
+    applications,
+    appointments,
+    auth,
+    chat,
+    console,
+    curation,
+    curation_models,
+    health,
+    knowledge,
+    nlu,
+    pii,
+    ratings,
+    staff_session,
+    stats,
+)
 from miniprogram_api.services import ratings as rating_service
 from miniprogram_api.services.notify import Notifier
 

@@ -87,10 +87,9 @@ def cmd_kb_validate(args, settings: Settings) -> int:
 
 def cmd_seed(args, settings: Settings) -> int:
     """Demo data on first start: the catalogue, halls and calendar (idempotent, so safe every start)."""
+    from bot.faq import seed as seed_faq
     from knowledge.models import Item
     from knowledge.store import import_path
-
-    from bot.faq import seed as seed_faq
 
     async def work():
         faq = await seed_faq()  # the curated FAQ starts from the committed export

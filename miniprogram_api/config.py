@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
+
 from miniprogram_api.digits import plain_digits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -177,7 +178,7 @@ class Settings:
     wxa_templates: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         rasa_port = _port(env, "RASA_PORT", 5005)
         return cls(

@@ -6,6 +6,7 @@ import json
 from typing import Any, TypeVar
 
 from aiohttp import web
+
 from miniprogram_api.digits import plain_digits
 
 BodyT = TypeVar("BodyT")
@@ -41,7 +42,7 @@ def bool_param(request: web.Request, name: str) -> bool:
     return raw in ("true", "1")
 
 
-async def parse_body(request: web.Request, model: "type[BodyT]") -> "BodyT":
+async def parse_body(request: web.Request, model: type[BodyT]) -> BodyT:
     """The JSON body validated by a pydantic model; every problem is named, in Chinese, in `fields`."""
     from pydantic import ValidationError
 
@@ -66,7 +67,7 @@ _MAX_PARTS = 5  # sentences in the message; `fields` names every problem
 _BIG_INT = 2**31 - 1  # an id's upper bound: "a positive integer" says it better than the number
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _schema(model: type) -> dict:
     return model.model_json_schema()
 

@@ -6,17 +6,17 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from bot.conversation import ConversationService
-from bot.deployment import DeploymentService
 from bot.delivery import Delivery
+from bot.deployment import DeploymentService
 from bot.handoff import HandoffService
 from bot.rasa_client import RasaClient
 from bot.training import TrainingService
-from knowledge.service import KnowledgeService
-from miniprogram_api.clock import Clock
-from miniprogram_api.config import Settings
 from bot.wechat.api import WeChatApi
 from bot.wechat.channel import WeChatChannel
 from bot.wechat.envelope import Envelope
+from knowledge.service import KnowledgeService
+from miniprogram_api.clock import Clock
+from miniprogram_api.config import Settings
 from miniprogram_api.models.citizen import Citizen
 from miniprogram_api.models.staff import StaffAccount
 from miniprogram_api.services.notify import Notifier

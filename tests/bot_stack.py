@@ -54,7 +54,7 @@ async def _wait_ready(url: str, ready, deadline: float, proc: subprocess.Popen, 
                 async with http.get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
                     if resp.status == 200 and ready(await resp.json()):
                         return
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            except (TimeoutError, aiohttp.ClientError, ValueError):
                 pass
             await asyncio.sleep(0.5)
     raise RuntimeError(f"{url} not ready in {START_TIMEOUT} s; log: {log.read_text()[-3000:]}")

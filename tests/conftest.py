@@ -8,8 +8,8 @@ import os
 import shutil
 import uuid
 from datetime import datetime
-from zoneinfo import ZoneInfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest

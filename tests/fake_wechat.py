@@ -77,7 +77,7 @@ class FakeWeChat:
         self.calls.append((path, payload))
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
-    async def start(self) -> "FakeWeChat":
+    async def start(self) -> FakeWeChat:
         app = web.Application()
         app.router.add_get("/cgi-bin/token", self._token)
         app.router.add_get("/sns/jscode2session", self._code2session)

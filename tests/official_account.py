@@ -7,8 +7,7 @@ import time
 import aiohttp
 
 from tests.fake_wechat import FakeWeChat
-from tests.wechat_support import (AES_KEY, APP_ID, APP_SECRET, CS_PATH, TOKEN, decrypt_reply, encrypted, message,
-                                  reply_fields, signed_params)
+from tests.wechat_support import AES_KEY, APP_ID, APP_SECRET, CS_PATH, TOKEN, decrypt_reply, encrypted, message, reply_fields, signed_params
 
 WECHAT_ENV = {"WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_APP_SECRET": APP_SECRET,
               "WECHAT_AES_KEY": AES_KEY, "AGENT_HOURS": "24x7"}

@@ -2,9 +2,9 @@
 overdue flags, masking, the citizen's view, the public query and its rate limit, notifications."""
 from __future__ import annotations
 
-import pytest
-
 from datetime import datetime, timedelta
+
+import pytest
 
 from miniprogram_api.clock import TZ
 from miniprogram_api.errors import ApiError

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from aiohttp.test_utils import TestClient, TestServer
 
 from miniprogram_api.app import create_app

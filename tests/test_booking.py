@@ -3,7 +3,7 @@ PostgreSQL and SQLite. Time is the fixed API clock (Tuesday 2026-11-24 08:00) mo
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 

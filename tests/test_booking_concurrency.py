@@ -1,10 +1,10 @@
 """200 citizens book the same 5-seat slot at the same moment: exactly 5 get a seat, the database agrees."""
 from __future__ import annotations
 
-import pytest
-
 import asyncio
 import uuid
+
+import pytest
 
 from miniprogram_api import housekeeping
 from miniprogram_api.models.booking import Appointment, Slot

@@ -2,7 +2,7 @@
 citizen's messages with what the replies must and must not say, run on the mini-program's chat API
 and on the official account (signed XML in, the reply WeChat would show out), or on the one named.
 
-Placeholders: {day} is the first bookable working day after today at the city centre (写作 12月4日),
+Placeholders: {day} is the first bookable weekday after today at the city centre (写作 12月4日),
 {weekday} its 周X; so the scripts hold on any day the suite runs."""
 from __future__ import annotations
 
@@ -79,8 +79,9 @@ class Wechat:
 async def _booking_day(url: str, http: aiohttp.ClientSession) -> date:
     async with http.get(f"{url}/api/v1/halls/SMZX/slots", params={"item_code": "CRJ-001"}) as resp:
         days = sorted({date.fromisoformat(s["day"]) for s in (await resp.json())["slots"]})
-    later = [d for d in days if d > date.today()]
-    assert later, "no bookable day after today at the city centre"
+    # A weekday: Saturdays are half days, and the scripts book afternoon times.
+    later = [d for d in days if d > date.today() and d.weekday() < 5]
+    assert later, "no bookable weekday after today at the city centre"
     return later[0]
 
 

@@ -10,8 +10,8 @@ import aiohttp
 import asyncpg
 from playwright.async_api import expect
 
-from tests.browser import ARTIFACTS, browser_page, sign_in
 from tests.bot_stack import add_staff
+from tests.browser import ARTIFACTS, browser_page, sign_in
 
 
 async def _faq(http: aiohttp.ClientSession, stack, headers: dict, key: str) -> dict:

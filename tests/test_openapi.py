@@ -68,7 +68,8 @@ def _schemathesis(app_url: str, token: str, paths: str, report: Path) -> subproc
            "--exclude-checks", "positive_data_acceptance", "-H", f"Authorization: Bearer {token}",
            "--include-path-regex", paths, "--exclude-path", "/admin/nlu/try", "--exclude-path", "/api/v1/auth/logout",
            "--exclude-path", "/admin/curation/train", "--max-examples", os.environ.get("SCHEMATHESIS_EXAMPLES", "15"),
-           "--seed", "20261124", "--request-timeout", "40", "--max-response-time", "30", "--no-color", "--report", "junit", "--report-junit-path", str(report)]
+           "--seed", "20261124", "--request-timeout", "40", "--max-response-time", "30", "--no-color", "--report", "junit",
+           "--report-junit-path", str(report)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT)
 
 

@@ -1,5 +1,6 @@
 """Staff tokens stay out of URLs: pages sign in once for an HttpOnly, SameSite session cookie, the
-console's WebSocket opens with a one-use ticket, and the access log redacts any secret in a query; every response carries the security headers."""
+console's WebSocket opens with a one-use ticket, and the access log redacts any secret in a query; every
+response carries the security headers."""
 from __future__ import annotations
 
 import aiohttp

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.models import TranscriptMessage
-from tests.wechat_support import (TOKEN, message, new_msg_id, new_openid, sha1_signature, signed_params,  # noqa: F401
-                                  wechat_app)
+from tests.wechat_support import TOKEN, message, new_msg_id, new_openid, sha1_signature, signed_params, wechat_app  # noqa: F401
 
 
 def signed_at(timestamp: int, openid: str = "") -> dict[str, str]:

@@ -11,8 +11,19 @@ from bot.models import Conversation, TranscriptMessage, WeChatFollower
 from bot.wechat import channel as wechat_channel
 from bot.wechat.menu import CLICK_TRIGGERS, GUIDE, HUMAN, MY_APPOINTMENTS, PROGRESS
 from miniprogram_api.keys import REDIS
-from tests.wechat_support import (ACCOUNT, AES_KEY, TOKEN, decrypt_reply, encrypted, message, new_msg_id,
-                                  new_openid, reply_fields, sha1_signature, signed_params, wechat_app)  # noqa: F401
+from tests.wechat_support import (
+    ACCOUNT,
+    AES_KEY,
+    TOKEN,
+    decrypt_reply,
+    encrypted,
+    message,
+    new_msg_id,
+    new_openid,  # noqa: F401
+    reply_fields,
+    sha1_signature,
+    signed_params,
+)
 
 
 def encrypt_element(body: str) -> str:

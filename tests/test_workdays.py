@@ -10,7 +10,7 @@ from tests.conftest import KB_PATH
 def demo_calendar() -> WorkCalendar:
     cat = load_catalogue(KB_PATH)
     special = {}
-    for year, (doc, _) in cat.years.items():
+    for _year, (doc, _) in cat.years.items():
         special.update({day: is_work for day, is_work, _ in _calendar_rows(doc)})
     return WorkCalendar(special, frozenset(cat.years))
 

@@ -155,7 +155,7 @@ class DelayRasa:
     def url(self) -> str:
         return str(self.server.make_url("")).rstrip("/")
 
-    async def start(self) -> "DelayRasa":
+    async def start(self) -> DelayRasa:
         app = web.Application()
         app.router.add_post("/webhooks/rest/webhook", self._webhook)
         self.server = TestServer(app, host="127.0.0.1")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 import structlog
@@ -133,7 +133,7 @@ class WeChatChannel:
                                                                   "conversation_id": conversation_id}))
 
     async def _follow(self, openid: str, subscribed: bool) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         follower, created = await WeChatFollower.get_or_create(
             openid=openid, defaults={"subscribed": subscribed, "subscribed_at": now if subscribed else None,
                                      "unsubscribed_at": None if subscribed else now})

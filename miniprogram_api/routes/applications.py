@@ -69,7 +69,8 @@ async def create(request: web.Request) -> web.Response:
 
 @routes.get("/admin/applications")
 @doc("办件列表（可按状态、是否超期筛选）", "办件", response="ApplicationList", auth="staff",
-     query=(Param("status", {"type": "string", "enum": list(STATUSES)}), Param("overdue", {"type": "string", "enum": ["true", "false", "1", "0"]})))
+     query=(Param("status", {"type": "string", "enum": list(STATUSES)}),
+            Param("overdue", {"type": "string", "enum": ["true", "false", "1", "0"]})))
 @require_staff(*BACKOFFICE)
 async def staff_list(request: web.Request) -> web.Response:
     status = request.query.get("status")

@@ -7,12 +7,12 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from miniprogram_api.auth import MANAGER, require_citizen, require_staff
+from miniprogram_api.digits import plain_digits
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import bool_param, json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CLOCK, KNOWLEDGE, NOTIFIER
-from miniprogram_api.services import booking
 from miniprogram_api.openapi import POSITIVE, Param, doc
-from miniprogram_api.digits import plain_digits
+from miniprogram_api.services import booking
 
 routes = web.RouteTableDef()
 
@@ -71,7 +71,9 @@ def _hall(snap, code: str) -> dict:
 
 
 @routes.get("/api/v1/halls/{code}/slots")
-@doc("某大厅某事项可预约的时段（今天起7天）", "预约", response="SlotList", query=(Param("item_code", {"type": "string", "minLength": 1}, required=True), Param("day", {"type": "string", "format": "date"})))
+@doc("某大厅某事项可预约的时段（今天起7天）", "预约", response="SlotList",
+     query=(Param("item_code", {"type": "string", "minLength": 1}, required=True),
+            Param("day", {"type": "string", "format": "date"})))
 async def list_slots(request: web.Request) -> web.Response:
     snap = await _snap(request)
     hall = _hall(snap, request.match_info["code"])
@@ -97,7 +99,8 @@ async def book(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/appointments")
-@doc("我的预约", "预约", response="AppointmentList", auth="citizen", query=(Param("active", {"type": "string", "enum": ["0", "1", "true", "false"]}),))
+@doc("我的预约", "预约", response="AppointmentList", auth="citizen",
+     query=(Param("active", {"type": "string", "enum": ["0", "1", "true", "false"]}),))
 @require_citizen
 async def my_appointments(request: web.Request) -> web.Response:
     snap = await _snap(request)
@@ -124,7 +127,8 @@ async def cancel(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/appointments/{id}/reschedule")
-@doc("改约：取消并预约新时段，失败时原预约不变", "预约", body=RescheduleBody, response="Appointment", status=(200, 201), auth="citizen", path={"id": POSITIVE})
+@doc("改约：取消并预约新时段，失败时原预约不变", "预约", body=RescheduleBody, response="Appointment", status=(200, 201),
+     auth="citizen", path={"id": POSITIVE})
 @require_citizen
 async def reschedule(request: web.Request) -> web.Response:
     body = await parse_body(request, RescheduleBody)

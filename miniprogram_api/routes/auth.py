@@ -10,9 +10,9 @@ from miniprogram_api.auth import bearer_token, require_citizen
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import CITIZEN, REDIS, SETTINGS, WXA
+from miniprogram_api.openapi import doc
 from miniprogram_api.services import citizens
 from miniprogram_api.services.identity import valid_id_number
-from miniprogram_api.openapi import doc
 
 routes = web.RouteTableDef()
 

@@ -8,11 +8,11 @@ from pydantic import BaseModel, Field
 from bot.delivery import MAX_WAIT_SECONDS, message_view
 from bot.models import Conversation, TranscriptMessage
 from miniprogram_api.auth import require_citizen
+from miniprogram_api.digits import plain_digits
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CONVERSATIONS, DELIVERY
 from miniprogram_api.openapi import Param, doc
-from miniprogram_api.digits import plain_digits
 
 CHANNEL = "miniprogram"
 routes = web.RouteTableDef()
@@ -47,7 +47,8 @@ async def send(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/chat/messages")
 @doc("取新消息（长轮询：没有新消息时最多等待 wait 秒）", "对话", response="ChatMessages", auth="citizen",
-     query=(Param("after", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}), Param("wait", {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS})))
+     query=(Param("after", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}),
+            Param("wait", {"type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS})))
 @require_citizen
 async def poll(request: web.Request) -> web.Response:
     raw_after = request.query.get("after", "0")
@@ -55,11 +56,13 @@ async def poll(request: web.Request) -> web.Response:
         after = int(raw_after) if plain_digits(raw_after) else -1
         wait = float(request.query.get("wait", "0"))
     except ValueError:
-        raise ApiError(400, "invalid_parameter", "起始消息编号应为整数，等待秒数应为数字", {"after": "应为整数", "wait": "应为秒数"}) from None
+        raise ApiError(400, "invalid_parameter", "起始消息编号应为整数，等待秒数应为数字",
+                       {"after": "应为整数", "wait": "应为秒数"}) from None
     if not 0 <= after < 2**63:  # a message id is a 64-bit integer in the database
         raise ApiError(400, "invalid_parameter", "起始消息编号应为非负整数", {"after": "应为0到2^63-1之间的整数"})
     if not 0 <= wait <= MAX_WAIT_SECONDS:
-        raise ApiError(400, "invalid_parameter", f"等待秒数应在0到{MAX_WAIT_SECONDS:g}秒之间", {"wait": f"应在0到{MAX_WAIT_SECONDS:g}秒之间"})
+        raise ApiError(400, "invalid_parameter", f"等待秒数应在0到{MAX_WAIT_SECONDS:g}秒之间",
+                       {"wait": f"应在0到{MAX_WAIT_SECONDS:g}秒之间"})
     conversation = await _conversation(request)
     rows = await request.app[DELIVERY].messages_after(conversation, after, wait)
     return json_response({"messages": [message_view(m) for m in rows], "last_id": rows[-1].id if rows else after,

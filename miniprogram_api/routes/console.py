@@ -18,6 +18,7 @@ from bot.models import Conversation, FaqIntent, Handoff
 from bot.rasa_client import RasaUnavailable
 from knowledge.bundles import situation_of
 from miniprogram_api.auth import AGENT, require_staff
+from miniprogram_api.digits import plain_digits
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import HANDOFF, KNOWLEDGE, RASA, REDIS, STAFF
@@ -25,7 +26,6 @@ from miniprogram_api.models.staff import PiiReveal, StaffAccount
 from miniprogram_api.openapi import POSITIVE, Param, doc
 from miniprogram_api.services import pii
 from miniprogram_api.services.staff import issue_ticket, redeem_ticket
-from miniprogram_api.digits import plain_digits
 
 log = structlog.get_logger(__name__)
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -1,7 +1,6 @@
 """Mini-program API over the knowledge base: search, item guides, materials, bundles, halls."""
 from __future__ import annotations
 
-
 from aiohttp import web
 
 from knowledge.bundles import situation_of
@@ -37,7 +36,9 @@ def _summary(item: dict) -> dict:
 
 
 @routes.get("/api/v1/items")
-@doc("搜索或列出事项", "办事指南", response="ItemList", query=(Param("q", {"type": "string", "minLength": 1, "maxLength": 100}), Param("limit", {"type": "integer", "minimum": 1, "maximum": 100})))
+@doc("搜索或列出事项", "办事指南", response="ItemList",
+     query=(Param("q", {"type": "string", "minLength": 1, "maxLength": 100}),
+            Param("limit", {"type": "integer", "minimum": 1, "maximum": 100})))
 async def list_items(request: web.Request) -> web.Response:
     q = _query(request)
     limit = int_param(request, "limit", 5 if q else 100, 1, 100)
@@ -64,7 +65,8 @@ async def get_item(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/items/{code}/materials")
-@doc("某一情形的申请材料", "办事指南", response="Materials", query=(Param("situation", {"type": "string"}, description="情形；多情形事项不传时返回可选情形"),))
+@doc("某一情形的申请材料", "办事指南", response="Materials",
+     query=(Param("situation", {"type": "string"}, description="情形；多情形事项不传时返回可选情形"),))
 async def get_materials(request: web.Request) -> web.Response:
     item = await _item_or_404(request)
     keys = [s["key"] for s in item["situations"]]

@@ -7,12 +7,12 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from miniprogram_api.auth import COMPLAINTS, MANAGER, require_citizen, require_staff
+from miniprogram_api.digits import plain_digits
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import bool_param, json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CLOCK, KNOWLEDGE, NOTIFIER, STAFF
 from miniprogram_api.openapi import POSITIVE, Param, doc
 from miniprogram_api.services import pii, ratings
-from miniprogram_api.digits import plain_digits
 
 routes = web.RouteTableDef()
 TICKET = {"type": "string", "pattern": "^[Tt][Ss][0-9]{12}$"}

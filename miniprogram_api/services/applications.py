@@ -239,5 +239,6 @@ async def progress_reply(snap: Snapshot, number: str, id_last4: str, who: str, n
     elif a.status == "不予受理":
         lines.append("理由：" + a.reason)
     if a.promised_date and a.status in OPEN:
-        lines.append(f"承诺办结日期：{a.promised_date.month}月{a.promised_date.day}日" + ("（已超期，我们会督办）" if view["overdue"] else ""))
+        late = "（已超期，我们会督办）" if view["overdue"] else ""
+        lines.append(f"承诺办结日期：{a.promised_date.month}月{a.promised_date.day}日{late}")
     return "\n".join(lines)

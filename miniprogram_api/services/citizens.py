@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
 import structlog
 
 from bot.wechat.api import WeChatApi, WeChatError
+from miniprogram_api.digits import plain_digits
 from miniprogram_api.errors import ApiError
 from miniprogram_api.logging import mask_id_number, mask_phone
 from miniprogram_api.models.applications import Application
 from miniprogram_api.models.citizen import Citizen
-from miniprogram_api.digits import plain_digits
 
 log = structlog.get_logger(__name__)
 
@@ -24,7 +24,7 @@ _SESSION_PREFIX = "govhall:session:"
 async def _open_session(redis: aioredis.Redis, citizen: Citizen) -> str:
     token = secrets.token_urlsafe(32)
     await redis.set(_SESSION_PREFIX + token, str(citizen.id), ex=SESSION_TTL_SECONDS)
-    citizen.last_login_at = datetime.now(timezone.utc)
+    citizen.last_login_at = datetime.now(UTC)
     await citizen.save(update_fields=["last_login_at"])
     return token
 

@@ -11,7 +11,7 @@ def valid_id_number(value: str) -> bool:
     value = value.upper()
     if not re.fullmatch(r"\d{17}[\dX]", value):
         return False
-    return _CHECK[sum(int(d) * w for d, w in zip(value[:17], _WEIGHTS)) % 11] == value[17]
+    return _CHECK[sum(int(d) * w for d, w in zip(value[:17], _WEIGHTS, strict=True)) % 11] == value[17]
 
 
 def last4(value: str) -> str:

@@ -2,7 +2,7 @@
 messages. Each is recorded once (`dedupe_key`), so a reminder or a status notice is never sent twice."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -30,7 +30,7 @@ class Notifier:
         else:
             try:
                 await self.wxa.send_subscribe_message(citizen.openid, self.templates[kind], _fit(data), page)
-                note.status, note.sent_at = "sent", datetime.now(timezone.utc)
+                note.status, note.sent_at = "sent", datetime.now(UTC)
             except WeChatError as exc:
                 # 43101: the citizen has not (or no longer) subscribed; recorded, never retried blindly.
                 note.status, note.error = "failed", str(exc)[:200]

@@ -9,8 +9,8 @@ from miniprogram_api.digits import plain_digits
 from miniprogram_api.errors import ApiError
 from miniprogram_api.field_names import roles_text
 from miniprogram_api.logging import mask_sensitive
-from miniprogram_api.services.ratings import complaint_or_none
 from miniprogram_api.models.staff import PiiReveal, StaffAccount
+from miniprogram_api.services.ratings import complaint_or_none
 
 # What may be revealed, and by whom (admin: everything): the desk that sees the masked text.
 REVEALABLE = {"message": ("agent",), "ticket": ("agent",), "complaint": ("manager", "agent"), "question": ("curator",)}

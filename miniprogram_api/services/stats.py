@@ -419,7 +419,7 @@ async def stats(p: Period, snap: Snapshot, now: datetime) -> dict[str, Any]:
     keys = ("questions", "top_items", "fallback", "handoff", "bookings", "no_show", "ratings", "overdue", "complaints")
     return {"period": {"from": p.first.isoformat(), "to": p.last.isoformat(), "hall": p.hall, "today": today.isoformat(),
                        "hall_scoped": ["bookings", "no_show", "ratings", "complaints"] if p.hall else []},
-            **dict(zip(keys, parts))}
+            **dict(zip(keys, parts, strict=True))}
 
 
 # The dashboard's tables, as the CSV export writes them: a Chinese header row, then the rows.

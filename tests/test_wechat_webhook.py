@@ -19,10 +19,11 @@ from tests.wechat_support import (
     encrypted,
     message,
     new_msg_id,
-    new_openid,  # noqa: F401
+    new_openid,
     reply_fields,
     sha1_signature,
     signed_params,
+    wechat_app,  # noqa: F401  (a fixture the tests take by name)
 )
 
 

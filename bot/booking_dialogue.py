@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import replies
 from bot.choices import pick
-from bot.dialogue import citizen_of, clear, misunderstood, stop_form, wants_to_stop, yes_or_no
+from bot.dialogue import citizen_of, clear, not_usable, stop_form, wants_to_stop, yes_or_no
 from bot.understanding import resolve_item
 from bot.when import parse_day, parse_time, part_of_day
 from knowledge.normalize import normalize
@@ -139,15 +139,19 @@ class _Booking:
         return values
 
     async def not_usable(self, slot: str, reply: str, dispatcher, tracker: Tracker) -> dict[str, Any]:
-        """A reply the step cannot use: a question about an item is answered (the step is asked again, or
-        left for "which situation?"), anything else gets `reply` (bot/dialogue.py misunderstood)."""
-        from bot.actions import answer_aside  # the actions module builds this one's actions
+        return await not_usable(slot, reply, dispatcher, tracker, self.knowledge, self.clock)
 
-        aside = await answer_aside(dispatcher, tracker, await self.knowledge.snapshot(), self.clock.now().date())
-        if aside is not None:
-            return {slot: None, **aside}
-        misunderstood(dispatcher, tracker, reply)
-        return {slot: None}
+    async def other_hall(self, value: str, tracker: Tracker) -> dict[str, Any] | None:
+        """At a later step the citizen names another hall ("换到东湖"): take it, and ask the day again."""
+        snap = await self.knowledge.snapshot()
+        item = tracker.get_slot("booking_item")
+        if item not in snap.items:
+            return None
+        hall = hall_in_text(snap, value, self.halls_of(snap, item))
+        if hall is None or hall == tracker.get_slot("booking_hall") or not await self.open_days(snap, item, hall):
+            return None
+        return {"booking_hall": hall, "booking_day": None, "booking_slot": None, "booking_options": None,
+                **await self.said_before(snap, item, hall, request_text(tracker))}
 
     async def open_days(self, snap: Snapshot, item: str, hall: str) -> OrderedDict[date, int]:
         days: OrderedDict[date, int] = OrderedDict()
@@ -341,7 +345,8 @@ class ValidateBookingForm(_Booking, FormValidationAction):
             idx = pick(value, [day_text(date.fromisoformat(d)) for d in options])
             day = date.fromisoformat(options[idx]) if idx is not None else None
         if day is None:
-            return await self.not_usable("booking_day", replies.CHOICE_NOT_UNDERSTOOD, dispatcher, tracker)
+            return await self.other_hall(value, tracker) or \
+                await self.not_usable("booking_day", replies.CHOICE_NOT_UNDERSTOOD, dispatcher, tracker)
         if day.isoformat() not in options:
             dispatcher.utter_message(text=replies.BOOKING_DAY_CLOSED.format(day=day_text(day)))
             return {"booking_day": None}
@@ -368,6 +373,8 @@ class ValidateBookingForm(_Booking, FormValidationAction):
                 chosen = ordered[idx]
             elif part := part_of_day(value):
                 chosen = next((s for s in ordered if _in_part(s, part)), None)
+        if chosen is None and at is None and (switched := await self.other_hall(value, tracker)):
+            return switched
         if chosen is None:
             reply = replies.BOOKING_TIME_TAKEN.format(time=f"{at.hour}:{at.minute:02d}") if at else replies.BOOKING_TIME_UNKNOWN
             return await self.not_usable("booking_slot", reply, dispatcher, tracker)

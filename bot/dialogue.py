@@ -112,6 +112,18 @@ def misunderstood(dispatcher, tracker: Tracker, reply: str) -> None:
         understood(dispatcher, "not_understood")
 
 
+async def not_usable(slot: str, reply: str, dispatcher, tracker: Tracker, knowledge, clock) -> dict[str, Any]:
+    """A form's step cannot use the reply: a question about an item is answered (the step is asked again,
+    or the form is left for "which situation?"); anything else gets `reply` (`misunderstood`)."""
+    from bot.actions import answer_aside  # the actions module imports this one
+
+    aside = await answer_aside(dispatcher, tracker, await knowledge.snapshot(), clock.now().date())
+    if aside is not None:
+        return {slot: None, **aside}
+    misunderstood(dispatcher, tracker, reply)
+    return {slot: None}
+
+
 def stop_form(slot: str, reply: str, dispatcher, tracker: Tracker) -> dict[str, Any]:
     """From a validator: end the form now (requested_slot None); the submit action sees nothing confirmed.
     Asking for a person in the middle of a form ends it and hands the conversation over."""

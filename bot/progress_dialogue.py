@@ -9,7 +9,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 
 from bot import replies
-from bot.dialogue import citizen_of, clear, misunderstood, stop_form, wants_to_stop
+from bot.dialogue import citizen_of, clear, not_usable, stop_form, wants_to_stop
 from knowledge.service import KnowledgeService
 from miniprogram_api.clock import Clock
 
@@ -74,7 +74,8 @@ class ValidateProgressForm(_Progress, FormValidationAction):
             return stop_form("progress_number", replies.PROGRESS_STOPPED, dispatcher, tracker)
         number = number_in(value, tracker.latest_message.get("entities") or [])
         if number is None:
-            misunderstood(dispatcher, tracker, replies.PROGRESS_NUMBER_INVALID)
+            return await not_usable("progress_number", replies.PROGRESS_NUMBER_INVALID, dispatcher, tracker,
+                                    self.knowledge, self.clock)
         return {"progress_number": number}
 
     async def validate_progress_id4(self, value, dispatcher, tracker, domain):
@@ -84,8 +85,8 @@ class ValidateProgressForm(_Progress, FormValidationAction):
             return stop_form("progress_id4", replies.PROGRESS_STOPPED, dispatcher, tracker)
         m = LAST4.search(value.replace(" ", ""))
         if m is None:
-            misunderstood(dispatcher, tracker, replies.PROGRESS_ID4_INVALID)
-            return {"progress_id4": None}
+            return await not_usable("progress_id4", replies.PROGRESS_ID4_INVALID, dispatcher, tracker,
+                                    self.knowledge, self.clock)
         return {"progress_id4": m.group(1).upper()}
 
 

@@ -16,11 +16,11 @@ from bot.delivery import Delivered, Delivery, message_view, reason_text
 from bot.models import Conversation, Handoff, Ticket, TranscriptMessage
 from knowledge.service import KnowledgeService
 from miniprogram_api.clock import TZ, Clock
-from miniprogram_api.digits import plain_digits
 from miniprogram_api.errors import ApiError
 from miniprogram_api.logging import mask_phone
 from miniprogram_api.models.citizen import Citizen
 from miniprogram_api.models.staff import StaffAccount
+from miniprogram_api.services.citizens import citizen_for_channel
 
 log = structlog.get_logger(__name__)
 
@@ -382,12 +382,5 @@ class HandoffService:
 
 
 async def citizen_of(conversation: Conversation) -> Citizen | None:
-    """The citizen behind a conversation, if one is known (services/citizens.citizen_for_channel's
-    mapping, but only looking: a ticket view must not create citizens)."""
-    if conversation.channel == "miniprogram":
-        return await Citizen.get_or_none(id=int(conversation.user_id)) if plain_digits(conversation.user_id) else None
-    if conversation.channel == "wechat":
-        return await Citizen.get_or_none(oa_openid=conversation.user_id)
-    if conversation.channel == "try":
-        return None
-    return await Citizen.get_or_none(openid=f"{conversation.channel}:{conversation.user_id}"[:64])
+    """The citizen behind a conversation, if one is known (a ticket view must not create citizens)."""
+    return await citizen_for_channel(conversation.channel, conversation.user_id, create=False)

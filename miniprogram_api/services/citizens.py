@@ -85,14 +85,14 @@ async def update_profile(citizen: Citizen, changes: dict[str, str]) -> Citizen:
     return citizen
 
 
-async def citizen_for_channel(channel: str, user_id: str) -> Citizen | None:
+async def citizen_for_channel(channel: str, user_id: str, create: bool = True) -> Citizen | None:
     """The citizen behind a conversation: the mini-program chat's user id is the citizen's id; the
-    official account's is its openid (a row is made on first need); other channels (the terminal
-    chat) get a row of their own keyed by channel and user. `try` conversations have no citizen."""
+    official account's is its openid (a row is made on first need, unless `create` is False: a view
+    must not make citizens); other channels (the terminal chat) get a row of their own keyed by channel
+    and user. `try` conversations have no citizen."""
     if channel == "try":
         return None
     if channel == "miniprogram":
         return await Citizen.get_or_none(id=int(user_id)) if plain_digits(user_id) else None
-    if channel == "wechat":
-        return (await Citizen.get_or_create(oa_openid=user_id))[0]
-    return (await Citizen.get_or_create(openid=f"{channel}:{user_id}"[:64]))[0]
+    key = {"oa_openid": user_id} if channel == "wechat" else {"openid": f"{channel}:{user_id}"[:64]}
+    return (await Citizen.get_or_create(**key))[0] if create else await Citizen.get_or_none(**key)

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import faq, replies
 from bot.choices import pick
-from bot.dialogue import ASIDE_CONFIDENCE, is_question, slot_changes, understood
+from bot.dialogue import ASIDE_CONFIDENCE, is_question, slot_changes, this_session_backwards, understood
 from bot.understanding import choose_situation, items_named, question_asked, resolve_item, situation_in
 from knowledge.bundles import situation_of
 from knowledge.service import KnowledgeService, Snapshot
@@ -56,7 +56,7 @@ class AnswerItemQuestion(Action):
         code, situation = None, None
         # A reply to "which item / which situation?" picks an option, unless it names another item
         # outright ("身份证丢了呢" while choosing a passport's situation is a new question).
-        named = items_named(snap, text)
+        named = items_named(snap, text) if clarify else set()  # only a pending choice needs it
         if clarify == "item" and candidates and not named - set(candidates):
             idx = pick(text, [snap.items[c]["name"] for c in candidates if c in snap.items])
             code = candidates[idx] if idx is not None else None
@@ -172,18 +172,9 @@ async def _remember_unanswered(tracker: Tracker) -> None:
     await faq.record_unanswered(message.get("text") or "", intent.get("name"), intent.get("confidence"))
 
 
-def _this_session_backwards(tracker: Tracker):
-    """The tracker's events, newest first, back to the start of the current session or the last restart
-    (Rasa's tracker store here hands actions the whole history, earlier sessions included)."""
-    for event in reversed(tracker.events):
-        if event.get("event") in ("session_started", "restart"):
-            return
-        yield event
-
-
 def _fallbacks_in_a_row(tracker: Tracker) -> int:
     count = 0
-    for event in _this_session_backwards(tracker):
+    for event in this_session_backwards(tracker):
         if event.get("event") == "user":
             if ((event.get("parse_data") or {}).get("intent") or {}).get("name") != "nlu_fallback":
                 break
@@ -230,7 +221,7 @@ class RequestHuman(Action):
 def _live_offer(tracker: Tracker) -> str | None:
     """The offer made in the bot's last turn; an older one has lapsed."""
     users_since = 0
-    for event in _this_session_backwards(tracker):
+    for event in this_session_backwards(tracker):
         if event.get("event") == "user":
             users_since += 1
         elif event.get("event") == "slot" and event.get("name") == "offer":

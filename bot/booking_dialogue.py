@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import replies
 from bot.choices import pick
-from bot.dialogue import citizen_of, clear, not_usable, stop_form, wants_to_stop, yes_or_no
+from bot.dialogue import citizen_of, clear, not_usable, stop_form, this_session_backwards, wants_to_stop, yes_or_no
 from bot.understanding import resolve_item
 from bot.when import parse_day, parse_time, part_of_day
 from knowledge.normalize import normalize
@@ -89,13 +89,11 @@ def request_text(tracker: Tracker) -> str:
     """What the citizen said when the booking started ("帮我约明天上午办护照"): the form uses the day and
     time in it once it knows the hall, instead of asking again."""
     started = False
-    for event in reversed(tracker.events):
+    for event in this_session_backwards(tracker):
         if event.get("event") == "action" and event.get("name") == "action_start_booking":
             started = True
         elif started and event.get("event") == "user":
             return event.get("text") or ""
-        elif event.get("event") in ("session_started", "restart"):
-            break
     return ""
 
 

@@ -71,13 +71,20 @@ def understood(dispatcher, outcome: str, item: str | None = None) -> None:
     dispatcher.utter_message(json_message={"event": "understood", "outcome": outcome, "item": item})
 
 
+def this_session_backwards(tracker: Tracker):
+    """The tracker's events, newest first, back to the start of the current session or the last restart
+    (Rasa's tracker store here hands actions the whole history, earlier sessions included)."""
+    for event in reversed(tracker.events):
+        if event.get("event") in ("session_started", "restart"):
+            return
+        yield event
+
+
 def misses_in_a_row(tracker: Tracker) -> int:
     """How many of the citizen's messages right before this one the bot did not understand."""
     count, missed, current_seen = 0, False, False
-    for event in reversed(tracker.events):
+    for event in this_session_backwards(tracker):
         kind = event.get("event")
-        if kind in ("session_started", "restart"):
-            break
         if kind == "user":
             if current_seen:
                 if not missed:

@@ -34,10 +34,6 @@ STATUS_TEXT = {"booked": "已预约", "checked_in": "已签到", "cancelled": "�
                "closed": "大厅停办已取消"}
 
 
-def _fmt(moment: datetime) -> str:
-    return moment_text(moment)
-
-
 def _active_key(citizen_id: int, item_code: str, day: date) -> str:
     return f"{citizen_id}:{item_code}:{day.isoformat()}"
 
@@ -254,7 +250,7 @@ async def check_in(snap: Snapshot, appointment: Appointment, now: datetime) -> A
         raise ApiError(409, "not_checkable", f"这个预约{STATUS_TEXT[appointment.status]}，不能签到")
     slot = appointment.slot
     if now < slot.starts_at - CHECK_IN_EARLY:
-        raise ApiError(409, "check_in_too_early", f"请在预约时间前30分钟内签到（{_fmt(slot.starts_at)}）")
+        raise ApiError(409, "check_in_too_early", f"请在预约时间前30分钟内签到（{moment_text(slot.starts_at)}）")
     if now > slot.ends_at:
         raise ApiError(409, "check_in_too_late", "预约时段已结束，请现场取号办理")
     window = window_for(snap, appointment.hall_code, slot.category)
@@ -316,7 +312,7 @@ async def close_slot(snap: Snapshot, notifier: Notifier, slot_id: int, reason: s
         citizen = await Citizen.get(id=a.citizen_id)
         item = snap.items.get(a.item_code, {})
         await notifier.send(citizen, "slot_closed", f"slot_closed:{a.id}",
-                            {"thing1": item.get("name", a.item_code), "time2": _fmt(slot.starts_at),
+                            {"thing1": item.get("name", a.item_code), "time2": moment_text(slot.starts_at),
                              "thing3": reason or "大厅临时调整", "thing4": "预约已取消，请重新预约"})
     log.info("slot_closed", slot=slot_id, affected=len(affected))
     return affected
@@ -329,7 +325,7 @@ async def send_reminders(snap: Snapshot, notifier: Notifier, now: datetime) -> i
     for a in await Appointment.filter(status="booked", day=tomorrow).prefetch_related("slot", "citizen"):
         item, hall = snap.items.get(a.item_code, {}), snap.halls.get(a.hall_code, {})
         note = await notifier.send(a.citizen, "reminder", f"reminder:{a.id}",
-                                   {"thing1": item.get("name", a.item_code), "time2": _fmt(a.slot.starts_at),
+                                   {"thing1": item.get("name", a.item_code), "time2": moment_text(a.slot.starts_at),
                                     "thing3": hall.get("name", a.hall_code), "thing4": "请带齐材料提前10分钟到场签到"},
                                    page=f"pages/appointments/detail?id={a.id}")
         sent += note is not None

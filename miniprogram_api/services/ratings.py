@@ -184,24 +184,25 @@ async def complain(snap: Snapshot, citizen: Citizen, category: str, text: str, h
     return c
 
 
-_WINDOW_NUMBER = re.compile(r"^(\d{1,2})(号)?(窗口|窗)?$")
+# "3号窗口", "3", "A3号窗", "A", "A窗口": an optional group code, an optional number, optional words.
+_WINDOW = re.compile(r"([A-Z]?)(?:(\d{1,2})号?)?(?:窗口|窗)?")
 
 
 def window_of(hall: dict[str, Any], text: str) -> str | None:
     """A window as citizens name it: the number over the counter ("3号窗口", "3"), a group's code with its
     number ("A3") or alone ("A"). Returns what is stored ("3", "A3", "A"), or None when the hall has none."""
-    t = re.sub(r"\s", "", text).upper()
-    total = sum(w.get("count", 1) for w in hall["windows"])
-    if m := _WINDOW_NUMBER.match(t):
-        return m.group(1).lstrip("0") if 1 <= int(m.group(1)) <= total else None
-    for w in hall["windows"]:
-        code = w["code"].upper()
-        if t in (code, f"{code}窗口", f"{code}窗"):
-            return code
-        if t.startswith(code) and t[len(code):].rstrip("号窗口").isdigit() and \
-                1 <= int(t[len(code):].rstrip("号窗口")) <= w.get("count", 1):
-            return f"{code}{int(t[len(code):].rstrip('号窗口'))}"
-    return None
+    m = _WINDOW.fullmatch(re.sub(r"\s", "", text).upper())
+    if m is None or not (m.group(1) or m.group(2)):
+        return None
+    code, number = m.group(1), int(m.group(2)) if m.group(2) else None
+    if not code:  # counters are numbered across the hall
+        return str(number) if 1 <= number <= sum(w.get("count", 1) for w in hall["windows"]) else None
+    group = next((w for w in hall["windows"] if w["code"].upper() == code), None)
+    if group is None:
+        return None
+    if number is None:
+        return code
+    return f"{code}{number}" if 1 <= number <= group.get("count", 1) else None
 
 
 TICKET = re.compile(r"TS[0-9]{12,18}")  # TS + the day + its sequence number

@@ -2,11 +2,10 @@
 notices): stored in the transcript, announced on Redis so every app worker's long-polls and consoles
 see them, and pushed on the citizen's channel — a customer-service message for the official account,
 the chat long-poll for the mini-program. What the official account cannot deliver is marked so on its
-row with the reason, and waits for the citizen's next message (bot/wechat/customer_service.py)."""
+row with the reason, and waits for the citizen's next message (bot/customer_service.py)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,12 +14,11 @@ from typing import Any
 import redis.asyncio as aioredis
 import structlog
 
-from bot.models import Conversation, TranscriptMessage
-from bot.wechat import customer_service
+from bot import console_events, customer_service
+from miniprogram_api.models.conversation import Conversation, TranscriptMessage
 
 log = structlog.get_logger(__name__)
 
-CONSOLE_CHANNEL = "govhall:console"
 MAX_WAIT_SECONDS = 25.0
 
 # (official-account openid, text) -> customer_service.SendResult (truthy when sent; a plain bool works
@@ -80,7 +78,7 @@ class Delivery:
         return row
 
     async def announce(self, event: dict[str, Any]) -> None:
-        await self.redis.publish(CONSOLE_CHANNEL, json.dumps(event, ensure_ascii=False, default=str))
+        await console_events.announce(self.redis, event)
 
     async def to_citizen(self, conversation: Conversation, role: str, text: str,
                          data: dict[str, Any] | None = None) -> Delivered:

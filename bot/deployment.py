@@ -19,11 +19,11 @@ import redis.asyncio as aioredis
 import structlog
 
 from bot import model_store
-from bot.models import ModelDeployment, ModelVersion
 from bot.rasa_client import LOADING_GRACE, MODEL_LOADING_KEY, RasaClient
 from miniprogram_api.config import Settings
 from miniprogram_api.errors import ApiError
-from miniprogram_api.metrics import DEPLOYMENTS
+from miniprogram_api.instruments import DEPLOYMENTS
+from miniprogram_api.models.training import ModelDeployment, ModelVersion
 
 log = structlog.get_logger(__name__)
 LOCK_KEY = MODEL_LOADING_KEY  # one deploy at a time, and the Rasa client waits longer while it lasts

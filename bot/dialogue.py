@@ -8,6 +8,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
+from bot import replies
 from bot.understanding import faq_key
 from knowledge.normalize import normalize
 from miniprogram_api.models.citizen import Citizen
@@ -65,10 +66,20 @@ def clear(tracker: Tracker, *names: str) -> list[dict[str, Any]]:
     return slot_changes(tracker, **{n: None for n in names})
 
 
-def understood(dispatcher, outcome: str, item: str | None = None) -> None:
+def understood(dispatcher, outcome: str, item: str | None = None, inbox: str | None = None) -> None:
     """Notes for the statistics what became of the citizen's message and which item it was about
-    (bot.models.OUTCOMES); the conversation service takes the note out before any channel sees it."""
-    dispatcher.utter_message(json_message={"event": "understood", "outcome": outcome, "item": item})
+    (miniprogram_api.models.conversation.OUTCOMES), and with `inbox` why the curators should see it
+    (bot/faq.py); the conversation service takes the note out before any channel sees it."""
+    note = {"event": "understood", "outcome": outcome, "item": item}
+    if inbox:
+        note["inbox"] = inbox
+    dispatcher.utter_message(json_message=note)
+
+
+def inbox_note(dispatcher, reason: str) -> None:
+    """Only why the curators should see the message (their inbox is filled by the conversation service
+    from these notes, so a curator's "try a sentence" never lands there)."""
+    dispatcher.utter_message(json_message={"event": "understood", "inbox": reason})
 
 
 def this_session_backwards(tracker: Tracker):
@@ -119,24 +130,10 @@ def misunderstood(dispatcher, tracker: Tracker, reply: str) -> None:
         understood(dispatcher, "not_understood")
 
 
-async def not_usable(slot: str, reply: str, dispatcher, tracker: Tracker, knowledge, clock) -> dict[str, Any]:
-    """A form's step cannot use the reply: a question about an item is answered (the step is asked again,
-    or the form is left for "which situation?"); anything else gets `reply` (`misunderstood`)."""
-    from bot.actions import answer_aside  # the actions module imports this one
-
-    aside = await answer_aside(dispatcher, tracker, await knowledge.snapshot(), clock.now().date())
-    if aside is not None:
-        return {slot: None, **aside}
-    misunderstood(dispatcher, tracker, reply)
-    return {slot: None}
-
-
 def stop_form(slot: str, reply: str, dispatcher, tracker: Tracker) -> dict[str, Any]:
     """From a validator: end the form now (requested_slot None); the submit action sees nothing confirmed.
     Asking for a person in the middle of a form ends it and hands the conversation over."""
     if intent_of(tracker) == "request_human":
-        from bot import replies
-
         dispatcher.utter_message(text=replies.HANDOFF)
         dispatcher.utter_message(json_message={"event": "handoff_requested", "reason": "asked"})
     else:

@@ -13,12 +13,13 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from bot.delivery import Delivered, Delivery, message_view, reason_text
-from bot.models import Conversation, Handoff, Ticket, TranscriptMessage
 from knowledge.service import KnowledgeService
 from miniprogram_api.clock import TZ, Clock
 from miniprogram_api.errors import ApiError
 from miniprogram_api.logging import mask_phone
 from miniprogram_api.models.citizen import Citizen
+from miniprogram_api.models.conversation import Conversation, TranscriptMessage
+from miniprogram_api.models.handoff import Handoff, Ticket
 from miniprogram_api.models.staff import StaffAccount
 from miniprogram_api.services.citizens import citizen_for_channel
 

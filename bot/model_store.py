@@ -16,9 +16,9 @@ import aiohttp
 import structlog
 from tortoise.exceptions import IntegrityError
 
-from bot.models import ModelDeployment, ModelVersion
 from bot.rasa_client import RasaClient
 from miniprogram_api.clock import TZ
+from miniprogram_api.models.training import ModelDeployment, ModelVersion
 
 log = structlog.get_logger(__name__)
 ROOT = Path(__file__).resolve().parent.parent

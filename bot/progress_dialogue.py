@@ -9,7 +9,8 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 
 from bot import replies
-from bot.dialogue import citizen_of, clear, not_usable, stop_form, wants_to_stop
+from bot.dialogue import citizen_of, clear, stop_form, wants_to_stop
+from bot.form_steps import not_usable
 from knowledge.service import KnowledgeService
 from miniprogram_api.clock import Clock
 

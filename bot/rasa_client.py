@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit
 import aiohttp
 import structlog
 
-from miniprogram_api.metrics import RASA_ERRORS, RASA_REQUEST_DURATION
+from miniprogram_api.instruments import RASA_ERRORS, RASA_REQUEST_DURATION
 
 log = structlog.get_logger(__name__)
 # Set (in Redis, so every app worker sees it) while a model is being put into service. Rasa answers

@@ -6,22 +6,19 @@ import asyncio
 import aiohttp
 from aiohttp import web
 
-from bot import action_server
+from bot import customer_service
 from bot.conversation import ConversationService
 from bot.delivery import Delivery
 from bot.deployment import DeploymentService
 from bot.handoff import HandoffService, HandoffSettings
 from bot.rasa_client import RasaClient
 from bot.training import TrainingService
-from bot.wechat import customer_service
-from bot.wechat import routes as wechat_routes
-from bot.wechat.api import WeChatApi
 from knowledge.service import KnowledgeService
 from miniprogram_api import housekeeping, metrics, openapi, security_headers
 from miniprogram_api.clock import Clock
 from miniprogram_api.config import Settings
 from miniprogram_api.db import close_db, init_db
-from miniprogram_api.errors import error_middleware
+from miniprogram_api.http import error_middleware
 from miniprogram_api.keys import (
     CLOCK,
     CONVERSATIONS,
@@ -40,6 +37,7 @@ from miniprogram_api.keys import (
 )
 from miniprogram_api.redis_client import make_redis
 from miniprogram_api.routes import (
+    actions,
     applications,
     appointments,
     auth,
@@ -54,9 +52,11 @@ from miniprogram_api.routes import (
     ratings,
     staff_session,
     stats,
+    wechat,
 )
 from miniprogram_api.services import ratings as rating_service
 from miniprogram_api.services.notify import Notifier
+from miniprogram_api.wechat_api import WeChatApi
 
 MAX_BODY = 1024 * 1024
 
@@ -86,7 +86,7 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
     app.add_routes(staff_session.routes)
     app.add_routes(pii.routes)
     app.add_routes(stats.routes)
-    action_server.setup(app, app[KNOWLEDGE], app[CLOCK])
+    actions.setup(app, app[KNOWLEDGE], app[CLOCK])
 
     async def lifecycle(app: web.Application):
         if manage_db:
@@ -125,5 +125,5 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
             await close_db()
 
     app.cleanup_ctx.append(lifecycle)
-    wechat_routes.setup(app)  # after `lifecycle`: its channel needs Redis and the WeChat API
+    wechat.setup(app)  # after `lifecycle`: its channel needs Redis and the WeChat API
     return app

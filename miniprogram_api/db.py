@@ -10,7 +10,7 @@ from tortoise.migrations.api.migrate import migrate
 
 from miniprogram_api.config import Settings
 
-MODEL_MODULES = ["knowledge.models", "bot.models", "miniprogram_api.models"]
+MODEL_MODULES = ["knowledge.models", "miniprogram_api.models"]  # the package imports every feature's module
 MIGRATIONS_MODULE = "miniprogram_api.migrations"
 
 

@@ -1,14 +1,18 @@
-"""Small request/response helpers shared by the route modules."""
+"""Small request/response helpers shared by the route modules, and the one JSON error envelope for every
+failure: {"error": {"code", "message", "fields"}} (error_middleware)."""
 from __future__ import annotations
 
 import functools
 import json
 from typing import Any, TypeVar
 
+import structlog
 from aiohttp import web
 
 from miniprogram_api.digits import plain_digits
+from miniprogram_api.errors import ApiError
 
+log = structlog.get_logger(__name__)
 BodyT = TypeVar("BodyT")
 
 _dumps = functools.partial(json.dumps, ensure_ascii=False, default=str)
@@ -18,8 +22,41 @@ def json_response(data: Any, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, dumps=_dumps)
 
 
+def error_response(status: int, code: str, message: str, fields: dict[str, Any] | None = None) -> web.Response:
+    return json_response({"error": {"code": code, "message": message, "fields": fields or {}}}, status=status)
+
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+               409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 429: "too_many_requests"}
+_HTTP_MESSAGES = {400: "请求有误", 401: "请先登录", 403: "没有权限访问", 404: "没有找到这个地址",
+                  405: "不支持这种请求方法", 409: "操作冲突，请刷新后重试", 413: "请求内容太大",
+                  415: "不支持这种内容类型", 429: "请求太频繁，请稍后再试"}
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        response = error_response(exc.status, exc.code, exc.message, exc.fields)
+        if retry_after := getattr(exc, "retry_after", None):
+            response.headers["Retry-After"] = str(retry_after)
+        return response
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        fallback = "服务暂时出了点问题，请稍后再试" if exc.status >= 500 else "请求没有成功，请检查后重试"
+        response = error_response(exc.status, _HTTP_CODES.get(exc.status, "http_error"),
+                                  _HTTP_MESSAGES.get(exc.status, fallback))
+        if "Allow" in exc.headers:  # a 405 names the methods that are supported (RFC 9110)
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
+    except Exception:
+        log.exception("unhandled_error", path=request.path, method=request.method)
+        return error_response(500, "internal_error", "服务暂时出了点问题，请稍后再试")
+
+
 def int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    from miniprogram_api.errors import ApiError
     from miniprogram_api.field_names import query_label
 
     raw = request.query.get(name)
@@ -32,7 +69,6 @@ def int_param(request: web.Request, name: str, default: int, low: int, high: int
 
 
 def bool_param(request: web.Request, name: str) -> bool:
-    from miniprogram_api.errors import ApiError
     from miniprogram_api.field_names import query_label
 
     raw = request.query.get(name, "false")
@@ -45,8 +81,6 @@ def bool_param(request: web.Request, name: str) -> bool:
 async def parse_body(request: web.Request, model: type[BodyT]) -> BodyT:
     """The JSON body validated by a pydantic model; every problem is named, in Chinese, in `fields`."""
     from pydantic import ValidationError
-
-    from miniprogram_api.errors import ApiError
 
     try:
         raw = await request.json()

@@ -11,7 +11,6 @@ from bot.deployment import DeploymentService
 from bot.handoff import HandoffService
 from bot.rasa_client import RasaClient
 from bot.training import TrainingService
-from bot.wechat.api import WeChatApi
 from bot.wechat.channel import WeChatChannel
 from bot.wechat.envelope import Envelope
 from knowledge.service import KnowledgeService
@@ -20,6 +19,7 @@ from miniprogram_api.config import Settings
 from miniprogram_api.models.citizen import Citizen
 from miniprogram_api.models.staff import StaffAccount
 from miniprogram_api.services.notify import Notifier
+from miniprogram_api.wechat_api import WeChatApi
 
 SETTINGS = web.AppKey("settings", Settings)
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeService)

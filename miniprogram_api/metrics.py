@@ -1,5 +1,5 @@
-"""Prometheus metrics: the objects the app and the bot record into, the request-timing middleware and
-`GET /metrics` (text exposition format).
+"""Prometheus metrics: the request-timing middleware and `GET /metrics` (text exposition format). The
+metric objects the app and the bot record into are miniprogram_api/instruments.py.
 
 With several app processes (APP_WORKERS > 1) each keeps its values in files under
 PROMETHEUS_MULTIPROC_DIR (`govhall serve` makes a temporary one when unset); a scrape, answered by any
@@ -14,36 +14,18 @@ import time
 
 import structlog
 from aiohttp import web
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 
 from miniprogram_api.errors import ApiError
+from miniprogram_api.instruments import AGENT_QUEUE_LENGTH, HTTP_REQUEST_DURATION
+from miniprogram_api.keys import SETTINGS
+from miniprogram_api.models.handoff import Handoff
 
 log = structlog.get_logger(__name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED = "unmatched"
 # What generate_latest writes (CONTENT_TYPE_LATEST names a newer format in recent prometheus_client).
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
-HTTP_REQUEST_DURATION = Histogram(
-    "govhall_http_request_duration_seconds", "Time to answer an HTTP request, by route template",
-    ["method", "route", "status"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
-RASA_REQUEST_DURATION = Histogram(
-    "govhall_rasa_request_duration_seconds", "Time of each HTTP request to Rasa, by Rasa endpoint", ["endpoint"],
-    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0))
-RASA_ERRORS = Counter(
-    "govhall_rasa_errors_total", "Failed requests to Rasa: timeout, unavailable (connection), status (an HTTP error)",
-    ["kind"])
-WECHAT_LATE_REPLIES = Counter(
-    "govhall_wechat_late_replies_total",
-    "WeChat replies that missed the webhook's time budget and went out as customer-service messages")
-# Set from the database at each scrape by the process that answers it; "mostrecent" so the other
-# workers' older readings do not count (a sum would multiply it, a maximum would keep a stale peak).
-AGENT_QUEUE_LENGTH = Gauge(
-    "govhall_agent_queue_length", "Hand-offs waiting for an agent", multiprocess_mode="mostrecent")
-TRAINING_RUNS = Counter("govhall_training_runs_total", "Finished curators' training runs, by outcome", ["status"])
-DEPLOYMENTS = Counter("govhall_deployments_total", "Finished model deploys and roll-backs, by outcome",
-                      ["action", "status"])
 
 
 def route_of(request: web.Request) -> str:
@@ -104,8 +86,6 @@ def may_scrape(request: web.Request, token: str) -> bool:
 
 
 async def _count_waiting_handoffs() -> None:
-    from bot.models import Handoff
-
     try:
         AGENT_QUEUE_LENGTH.set(await Handoff.filter(status="waiting").count())
     except Exception as exc:  # noqa: BLE001 — without the database the other metrics are still worth a scrape
@@ -113,8 +93,6 @@ async def _count_waiting_handoffs() -> None:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    from miniprogram_api.keys import SETTINGS  # not at the top: the keys import the bot, which records here
-
     if not may_scrape(request, request.app[SETTINGS].metrics_token):
         raise ApiError(403, "forbidden", "只能从本机或凭指标令牌读取运行指标")
     await _count_waiting_handoffs()

@@ -26,8 +26,12 @@ phase environments bash scripts/bootstrap.sh
 phase services bash scripts/check_services.sh
 phase browser bash scripts/browser.sh
 phase training bash scripts/train.sh
-# ruff (pyproject.toml [tool.ruff]): a lint error fails the suite like a failing test.
-phase lint .venv/bin/ruff check bot miniprogram_api knowledge tests bench scripts
+# ruff (pyproject.toml [tool.ruff]) and import-linter (pyproject.toml [tool.importlinter]: one dependency
+# direction, no import cycles): a lint error fails the suite like a failing test.
+lint() {
+    .venv/bin/ruff check bot miniprogram_api knowledge tests bench scripts && .venv/bin/lint-imports
+}
+phase lint lint
 # Two workers (pytest-xdist): while one runs a group of tests that share a Rasa stack (the model's
 # life cycle alone takes minutes of training and loading), the other runs the rest. PYTEST_WORKERS=0
 # runs everything in one process.

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.models import Conversation
 from bot.rasa_endpoints import endpoints
 from miniprogram_api.app import create_app
 from miniprogram_api.clock import Clock
 from miniprogram_api.config import ConfigError, Settings
+from miniprogram_api.models.conversation import Conversation
 from tests.conftest import API_NOW
 
 TOKEN = "actions-secret-0123456789"

@@ -10,8 +10,8 @@ from pathlib import Path
 import yaml
 
 from bot import faq
-from bot.models import FaqIntent, UnansweredQuestion
 from bot.nlu_generate import generate
+from miniprogram_api.models.faq import FaqIntent, UnansweredQuestion
 from tests.api_helpers import expect_error, staff_headers
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,12 +11,13 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.handoff import ChatRating, parse_rating, without_greeting
-from bot.models import Conversation, Handoff, Ticket, TranscriptMessage
 from miniprogram_api import housekeeping
 from miniprogram_api.app import create_app
 from miniprogram_api.clock import TZ, Clock
 from miniprogram_api.keys import CLOCK, CONVERSATIONS, HANDOFF, SETTINGS
 from miniprogram_api.models.applications import Rating
+from miniprogram_api.models.conversation import Conversation, TranscriptMessage
+from miniprogram_api.models.handoff import Handoff, Ticket
 from tests.api_helpers import expect_error, login, staff_headers
 
 OPEN = datetime(2026, 11, 24, 10, 0, tzinfo=TZ)  # a Tuesday morning: agents on duty
@@ -188,7 +189,7 @@ async def test_a_chat_rating_keeps_the_citizens_words(api):
 
 
 async def test_quick_replies_are_labelled_with_the_curators_chinese_titles(api):
-    from bot.models import FaqIntent
+    from miniprogram_api.models.faq import FaqIntent
 
     await FaqIntent.create(key="parking", title="停车", examples=["哪里停车"], answer="地下停车场可免费停2小时。")
     await FaqIntent.create(key="old_hours", title="旧的时间", examples=["x"], answer="不用了", enabled=False)

@@ -90,11 +90,11 @@ def test_workers_values_are_added_up_in_multiprocess_mode(tmp_path):
     # Two worker processes record; a third (any worker answering a scrape) reads them all.
     for queue in (5, 2):
         _python(f"""
-            from miniprogram_api import metrics
-            metrics.WECHAT_LATE_REPLIES.inc()
-            metrics.TRAINING_RUNS.labels("succeeded").inc(2)
-            metrics.HTTP_REQUEST_DURATION.labels("GET", "/healthz", "200").observe(0.01)
-            metrics.AGENT_QUEUE_LENGTH.set({queue})
+            from miniprogram_api import instruments
+            instruments.WECHAT_LATE_REPLIES.inc()
+            instruments.TRAINING_RUNS.labels("succeeded").inc(2)
+            instruments.HTTP_REQUEST_DURATION.labels("GET", "/healthz", "200").observe(0.01)
+            instruments.AGENT_QUEUE_LENGTH.set({queue})
         """, tmp_path)
     found = families(_python("""
         import sys

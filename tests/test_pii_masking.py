@@ -3,10 +3,12 @@ tickets, the complaints list, the curators' inbox. Revealing one is allowed to t
 is and recorded in an audit log."""
 from __future__ import annotations
 
-from bot.models import Conversation, Ticket, TranscriptMessage, UnansweredQuestion
 from miniprogram_api.keys import CLOCK
 from miniprogram_api.models.applications import Complaint
 from miniprogram_api.models.citizen import Citizen
+from miniprogram_api.models.conversation import Conversation, TranscriptMessage
+from miniprogram_api.models.faq import UnansweredQuestion
+from miniprogram_api.models.handoff import Ticket
 from tests.api_helpers import expect_error, staff_headers
 from tests.test_handoff import OPEN, citizen_in_queue
 

@@ -8,12 +8,13 @@ from datetime import date, datetime
 
 import pytest
 
-from bot.models import Conversation, Handoff, Ticket, TranscriptMessage
 from miniprogram_api.clock import TZ
 from miniprogram_api.keys import CLOCK
 from miniprogram_api.models.applications import Application, Complaint, FollowUp, Rating
 from miniprogram_api.models.booking import Appointment, Slot
 from miniprogram_api.models.citizen import Citizen
+from miniprogram_api.models.conversation import Conversation, TranscriptMessage
+from miniprogram_api.models.handoff import Handoff, Ticket
 from tests.api_helpers import expect_error, staff_headers
 
 pytestmark = pytest.mark.both_databases

@@ -7,11 +7,12 @@ import uuid
 
 import pytest
 
-from bot.models import Conversation, Handoff, Ticket, TranscriptMessage
-from bot.wechat import customer_service as cs
+from bot import customer_service as cs
 from miniprogram_api.keys import CLOCK, CONVERSATIONS, HANDOFF, REDIS
 from miniprogram_api.models.applications import Rating
 from miniprogram_api.models.citizen import Citizen
+from miniprogram_api.models.conversation import Conversation, TranscriptMessage
+from miniprogram_api.models.handoff import Handoff, Ticket
 from miniprogram_api.models.staff import PiiReveal
 from miniprogram_api.services.staff import add_staff
 from tests.api_helpers import staff_headers

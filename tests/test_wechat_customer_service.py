@@ -8,10 +8,10 @@ import time
 import pytest
 from structlog.testing import capture_logs
 
-from bot.wechat import customer_service as cs
-from bot.wechat.api import WeChatApi
+from bot import customer_service as cs
 from miniprogram_api.config import ConfigError, Settings
 from miniprogram_api.keys import HTTP, OFFICIAL, REDIS
+from miniprogram_api.wechat_api import WeChatApi
 from tests.wechat_support import CS_PATH, message, new_openid, wechat_app  # noqa: F401
 
 pytestmark = pytest.mark.both_redis

@@ -8,7 +8,7 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.models import TranscriptMessage
+from miniprogram_api.models.conversation import TranscriptMessage
 from tests.wechat_support import TOKEN, message, new_msg_id, new_openid, sha1_signature, signed_params, wechat_app  # noqa: F401
 
 

@@ -7,10 +7,11 @@ import re
 import pytest
 from structlog.testing import capture_logs
 
-from bot.models import Conversation, TranscriptMessage, WeChatFollower
 from bot.wechat import channel as wechat_channel
 from bot.wechat.menu import CLICK_TRIGGERS, GUIDE, HUMAN, MY_APPOINTMENTS, PROGRESS
 from miniprogram_api.keys import REDIS
+from miniprogram_api.models.conversation import Conversation, TranscriptMessage
+from miniprogram_api.models.wechat import WeChatFollower
 from tests.wechat_support import (
     ACCOUNT,
     AES_KEY,

@@ -14,15 +14,17 @@ import redis.asyncio as aioredis
 import structlog
 from wechatpy.messages import BaseMessage
 
+from bot import customer_service
+from bot.console_events import announce
 from bot.conversation import UNAVAILABLE_REPLY, ConversationService, Turn
-from bot.delivery import CONSOLE_CHANNEL
-from bot.models import Ticket, TranscriptMessage, WeChatFollower
-from bot.wechat import customer_service
-from bot.wechat.api import WeChatApi
-from bot.wechat.customer_service import masked
+from bot.customer_service import masked
 from bot.wechat.envelope import message_identity
 from bot.wechat.menu import CLICK_TRIGGERS
-from miniprogram_api.metrics import WECHAT_LATE_REPLIES
+from miniprogram_api.instruments import WECHAT_LATE_REPLIES
+from miniprogram_api.models.conversation import TranscriptMessage
+from miniprogram_api.models.handoff import Ticket
+from miniprogram_api.models.wechat import WeChatFollower
+from miniprogram_api.wechat_api import WeChatApi
 
 log = structlog.get_logger(__name__)
 
@@ -129,8 +131,7 @@ class WeChatChannel:
                 # The answer reached the citizen after all: the call-back is no longer needed.
                 await Ticket.filter(id=ticket, status="open").update(status="answered", delivered=True)
         for conversation_id in conversations:  # consoles showing it drop the "未送达" mark
-            await self.redis.publish(CONSOLE_CHANNEL, json.dumps({"type": "delivered_late",
-                                                                  "conversation_id": conversation_id}))
+            await announce(self.redis, {"type": "delivered_late", "conversation_id": conversation_id})
 
     async def _follow(self, openid: str, subscribed: bool) -> None:
         now = datetime.now(UTC)

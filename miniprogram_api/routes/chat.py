@@ -6,12 +6,12 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from bot.delivery import MAX_WAIT_SECONDS, message_view
-from bot.models import Conversation, TranscriptMessage
 from miniprogram_api.auth import require_citizen
 from miniprogram_api.digits import plain_digits
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CONVERSATIONS, DELIVERY
+from miniprogram_api.models.conversation import Conversation, TranscriptMessage
 from miniprogram_api.openapi import Param, doc
 
 CHANNEL = "miniprogram"

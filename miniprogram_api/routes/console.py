@@ -12,9 +12,9 @@ from aiohttp import WSMsgType, web
 from pydantic import BaseModel, Field
 
 from bot import replies
+from bot.console_events import CONSOLE_CHANNEL
 from bot.conversation import sender_id
-from bot.delivery import CONSOLE_CHANNEL, reason_text
-from bot.models import Conversation, FaqIntent, Handoff
+from bot.delivery import reason_text
 from bot.rasa_client import RasaUnavailable
 from knowledge.bundles import situation_of
 from miniprogram_api.auth import AGENT, require_staff
@@ -22,6 +22,9 @@ from miniprogram_api.digits import plain_digits
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import HANDOFF, KNOWLEDGE, RASA, REDIS, STAFF
+from miniprogram_api.models.conversation import Conversation
+from miniprogram_api.models.faq import FaqIntent
+from miniprogram_api.models.handoff import Handoff
 from miniprogram_api.models.staff import PiiReveal, StaffAccount
 from miniprogram_api.openapi import POSITIVE, Param, doc
 from miniprogram_api.services import pii

@@ -9,10 +9,10 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from bot import faq
-from bot.models import FaqIntent
 from miniprogram_api.auth import CURATOR, require_staff
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import SETTINGS, STAFF
+from miniprogram_api.models.faq import FaqIntent
 from miniprogram_api.openapi import Param, doc
 from miniprogram_api.services import pii
 

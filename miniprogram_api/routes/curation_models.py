@@ -7,12 +7,12 @@ from pydantic import BaseModel
 
 from bot import evaluation, model_store
 from bot.deployment import deployment_view
-from bot.models import ModelDeployment, ModelVersion, TrainingRun
 from bot.training import log_tail, run_view
 from miniprogram_api.auth import CURATOR, require_staff
 from miniprogram_api.errors import ApiError
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import DEPLOYMENT, RASA, SETTINGS, STAFF, TRAINING
+from miniprogram_api.models.training import ModelDeployment, ModelVersion, TrainingRun
 from miniprogram_api.openapi import POSITIVE, doc
 
 routes = web.RouteTableDef()

@@ -8,12 +8,12 @@ from typing import Any
 import redis.asyncio as aioredis
 import structlog
 
-from bot.wechat.api import WeChatApi, WeChatError
 from miniprogram_api.digits import plain_digits
 from miniprogram_api.errors import ApiError
 from miniprogram_api.logging import mask_id_number, mask_phone
 from miniprogram_api.models.applications import Application
 from miniprogram_api.models.citizen import Citizen
+from miniprogram_api.wechat_api import WeChatApi, WeChatError
 
 log = structlog.get_logger(__name__)
 

@@ -8,8 +8,8 @@ from typing import Any
 import structlog
 from tortoise.exceptions import IntegrityError
 
-from bot.wechat.api import WeChatApi, WeChatError
 from miniprogram_api.models.citizen import Citizen, Notification
+from miniprogram_api.wechat_api import WeChatApi, WeChatError
 
 log = structlog.get_logger(__name__)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.models import Ticket, TranscriptMessage, UnansweredQuestion
 from miniprogram_api.digits import plain_digits
 from miniprogram_api.errors import ApiError
 from miniprogram_api.field_names import roles_text
 from miniprogram_api.logging import mask_sensitive
+from miniprogram_api.models.conversation import TranscriptMessage
+from miniprogram_api.models.faq import UnansweredQuestion
+from miniprogram_api.models.handoff import Ticket
 from miniprogram_api.models.staff import PiiReveal, StaffAccount
 from miniprogram_api.services.ratings import complaint_or_none
 

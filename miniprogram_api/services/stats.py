@@ -18,10 +18,10 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from bot.models import FALLBACK_OUTCOMES
 from knowledge.service import Snapshot
 from miniprogram_api.clock import TZ
 from miniprogram_api.errors import ApiError
+from miniprogram_api.models.conversation import FALLBACK_OUTCOMES
 from miniprogram_api.models.stats import MessageDay, RolledUpDay
 from miniprogram_api.services.applications import OPEN
 from miniprogram_api.services.booking import BLOCK_DAYS, NO_SHOW_LIMIT, NO_SHOW_WINDOW

@@ -13,13 +13,13 @@ from aiohttp import web
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 
-from bot.actions import all_actions
-from bot.models import Conversation
+from bot.action_set import all_actions
 from knowledge.service import KnowledgeService
 from miniprogram_api.auth import bearer_token
 from miniprogram_api.clock import Clock
 from miniprogram_api.http import json_response
 from miniprogram_api.keys import REDIS, SETTINGS
+from miniprogram_api.models.conversation import Conversation
 
 log = structlog.get_logger(__name__)
 EXECUTOR = web.AppKey("action_executor", ActionExecutor)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 import structlog
 
-from bot.wechat.api import TOKEN_ERRORS, WeChatApi, WeChatError
+from miniprogram_api.wechat_api import TOKEN_ERRORS, WeChatApi, WeChatError
 
 log = structlog.get_logger(__name__)
 

@@ -34,6 +34,8 @@ def endpoints(settings: Settings, sanic_workers: int = 1) -> dict:
                                    "key_prefix": "govhalltracker", **redis}
         if sanic_workers > 1:
             config["lock_store"] = {"type": "redis", "key_prefix": "govhalllock", **redis}
+    else:  # Rasa's own in-memory store, keeping the current part of each conversation only
+        config["tracker_store"] = {"type": "bot.rasa_tracker_store.CurrentSessionInMemoryStore"}
     return config
 
 

@@ -55,7 +55,7 @@ def main() -> int:
     token = os.environ.get("RASA_TOKEN", "").strip()
     if token and len(sys.argv) > 1 and sys.argv[1] == "run":
         # Without it, Rasa's HTTP API (--enable-api: PUT /model, tracker events) is open to the host.
-        sys.argv += ["--auth-token", token]
+        sys.argv.append(f"--auth-token={token}")  # one argument: a token may begin with "-"
     rasa_main()
     return 0
 

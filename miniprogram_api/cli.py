@@ -61,22 +61,46 @@ def _print_summary(summary) -> None:
     print(f"revision {summary.revision}" if summary.changed else "no changes")
 
 
-def cmd_kb_import(args, settings: Settings) -> int:
+def _run_import(settings: Settings, command: str, work) -> int:
+    """An all-or-nothing import: every problem listed (file, code, field) and nothing stored, or the summary."""
     from knowledge.loader import CatalogueInvalid
-    from knowledge.store import import_path
-
-    async def work():
-        return await import_path(Path(args.path))
 
     try:
         summary = asyncio.run(_with_db(settings, work))
     except CatalogueInvalid as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        print(f"govhall kb import: {len(exc.problems)} problem(s); nothing was imported", file=sys.stderr)
+        print(f"govhall {command}: {len(exc.problems)} problem(s); nothing was imported", file=sys.stderr)
         return 1
     _print_summary(summary)
     return 0
+
+
+def cmd_kb_import(args, settings: Settings) -> int:
+    from knowledge.store import import_path
+
+    async def work():
+        return await import_path(Path(args.path))
+
+    return _run_import(settings, "kb import", work)
+
+
+def cmd_kb_import_guide(args, settings: Settings) -> int:
+    """A city's 办事指南 export (CSV or JSON, the national catalogue's columns), as items; all or nothing."""
+    from knowledge.guide_import import import_guide, read_category_map
+
+    category_map = []
+    if args.department_category_map:
+        try:
+            category_map = read_category_map(Path(args.department_category_map))
+        except ValueError as exc:
+            print(f"govhall kb import-guide: {args.department_category_map}: {exc}", file=sys.stderr)
+            return 2
+
+    async def work():
+        return await import_guide(Path(args.path), category_map)
+
+    return _run_import(settings, "kb import-guide", work)
 
 
 def cmd_kb_validate(args, settings: Settings) -> int:
@@ -123,7 +147,7 @@ def _serve_one(settings: Settings, reuse_port: bool) -> None:
 
 
 def _metrics_dir() -> None:
-    """Several workers keep their metrics in files that a scrape adds up (miniprogram_api/metrics.py): in
+    """Several workers keep their metrics in files that a scrape adds up (miniprogram_api/instruments.py): in
     PROMETHEUS_MULTIPROC_DIR if set, else a fresh directory removed at exit. Set before the workers fork and
     before prometheus_client is imported, which chooses its mode on import."""
     import atexit
@@ -213,9 +237,9 @@ def cmd_wechat_menu(args, settings: Settings) -> int:
 
     import aiohttp
 
-    from bot.wechat.api import WeChatApi, WeChatError
     from bot.wechat.menu import DEFAULT_VIEW_URL, menu
     from miniprogram_api.redis_client import make_redis
+    from miniprogram_api.wechat_api import WeChatApi, WeChatError
 
     if not (settings.wechat_app_id and settings.wechat_app_secret):
         print("govhall wechat menu: set WECHAT_APP_ID and WECHAT_APP_SECRET", file=sys.stderr)
@@ -320,6 +344,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp = kb.add_parser("import", help="validate and import data files (a file or a directory)")
     imp.add_argument("path")
     imp.set_defaults(func=cmd_kb_import)
+    guide = kb.add_parser("import-guide", help="import a 办事指南 export (.csv or .json, one item a row); all or nothing")
+    guide.add_argument("path")
+    guide.add_argument("--department-category-map", metavar="FILE", default=None,
+                       help="YAML or JSON mapping 实施主体 keyword to window category, tried before the built-in keywords")
+    guide.set_defaults(func=cmd_kb_import_guide)
     val = kb.add_parser("validate", help="validate data files without importing")
     val.add_argument("path")
     val.set_defaults(func=cmd_kb_validate)

@@ -28,9 +28,10 @@ async def tracker_store(redis_url: str) -> dict:
                                 Restarted(), SessionStarted(), ActionExecuted("action_listen"), UserUttered("第二次")], None)
     await store.save(tracker)
     again = await store.retrieve("citizen")
-    seen["kept_object_reused"] = again is tracker
-    seen["all_sessions_kept"] = [e.text for e in again.events if isinstance(e, UserUttered)]
-    seen["handed_out_once"] = (await store.retrieve("citizen")) is not tracker
+    seen["current_session_only"] = [e.text for e in again.events if isinstance(e, UserUttered)]
+    await store.save(again)
+    seen["kept_object_reused"] = (await store.retrieve("citizen")) is again
+    seen["handed_out_once"] = (await store.retrieve("citizen")) is not again
     await store.save(again)
     seen["reader_gets_a_copy"] = (await store.retrieve_full_tracker("citizen")) is not again
     other = new_store()
@@ -41,6 +42,36 @@ async def tracker_store(redis_url: str) -> dict:
     seen["stale_object_not_used"] = fresh is not again
     seen["sees_the_other_write"] = [e.text for e in fresh.events if isinstance(e, UserUttered)][-1]
     store.red.delete(store.key_prefix + "citizen")
+    return seen
+
+
+async def long_conversation() -> dict:
+    """A session of 300 turns with a slot set at its start and a form active: what is kept."""
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet, UserUttered
+
+    from bot.rasa_tracker_store import SESSION_EVENTS_KEPT, CurrentSessionInMemoryStore
+
+    domain = Domain.from_dict({"slots": {"current_item": {"type": "text", "mappings": [{"type": "custom"}]},
+                                         "requested_slot": {"type": "text", "mappings": [{"type": "custom"}]}},
+                               "forms": {"booking_form": {"required_slots": []}}})
+    seen: dict = {}
+    for name, store in (("in_memory", CurrentSessionInMemoryStore(domain)), ("rasa_in_memory", InMemoryTrackerStore(domain))):
+        tracker = await store.get_or_create_tracker("long")
+        tracker.update_with_events([ActionExecuted("action_session_start"), SessionStarted(),
+                                    SlotSet("current_item", "CRJ-001")], domain)
+        for turn in range(300):
+            tracker.update_with_events([ActionExecuted("action_listen"), UserUttered(f"第{turn}句"),
+                                        ActionExecuted("action_answer_item_question"), BotUttered(f"回答{turn}")], domain)
+            if turn == 290:
+                tracker.update_with_events([ActiveLoop("booking_form"), SlotSet("requested_slot", "booking_day")], domain)
+        await store.save(tracker)
+        kept = await store.retrieve("long")
+        users = [e.text for e in kept.events if isinstance(e, UserUttered)]
+        seen[name] = {"events": len(kept.events), "limit": SESSION_EVENTS_KEPT, "last": users[-1], "first": users[0],
+                      "item": kept.get_slot("current_item"), "form": kept.active_loop_name,
+                      "requested": kept.get_slot("requested_slot"), "latest": kept.latest_message.text}
     return seen
 
 
@@ -86,6 +117,7 @@ def response_selection() -> dict:
 
 def main() -> int:
     print(json.dumps({"tracker_store": asyncio.run(tracker_store(sys.argv[1])),
+                      "long_conversation": asyncio.run(long_conversation()),
                       "action_validation": action_validation(),
                       "response_selection": response_selection()}, ensure_ascii=False))
     return 0

@@ -50,7 +50,7 @@ def test_test_set_digest_changes_with_the_file(tmp_path):
 
 
 def test_log_tail_keeps_only_the_last_of_a_run_of_progress_bars(tmp_path):
-    from bot.models import TrainingRun
+    from miniprogram_api.models.training import TrainingRun
 
     path = tmp_path / "train.log"
     path.write_text("Starting to train component 'DIETClassifier'.\n"
@@ -76,7 +76,8 @@ def test_rasa_keeps_trackers_in_redis_and_locks_there_only_with_several_workers(
     assert one["tracker_store"]["db"] == 3 and one["action_endpoint"]["enable_selective_domain"] is True
     assert "lock_store" not in one
     assert endpoints(settings, sanic_workers=2)["lock_store"]["type"] == "redis"
-    assert "tracker_store" not in endpoints(Settings())
+    # Without Redis, Rasa's in-memory store keeping each conversation's current part (issue 16).
+    assert endpoints(Settings())["tracker_store"] == {"type": "bot.rasa_tracker_store.CurrentSessionInMemoryStore"}
 
 
 def test_curation_settings_from_the_environment(tmp_path):
@@ -126,7 +127,7 @@ async def test_a_message_waits_for_a_model_load_instead_of_failing_or_being_sent
 
 async def test_pruning_keeps_the_newest_trained_models_and_the_serving_one(database_url, tmp_path):
     from bot import model_store
-    from bot.models import ModelVersion
+    from miniprogram_api.models.training import ModelVersion
 
     models = []
     for n in range(5):
@@ -150,8 +151,8 @@ async def test_a_run_whose_heartbeat_stopped_no_longer_blocks_a_new_one(database
     from datetime import timedelta
 
     from bot import model_store
-    from bot.models import TrainingRun
     from bot.training import LOCK, TrainingService
+    from miniprogram_api.models.training import TrainingRun
 
     stale = await TrainingRun.create(lock=LOCK, heartbeat_at=model_store.now() - timedelta(minutes=10))
     fresh_settings = Settings(model_dir=tmp_path)

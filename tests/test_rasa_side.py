@@ -20,10 +20,10 @@ def seen() -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_tracker_store_keeps_every_session_and_reuses_the_saved_tracker_only_while_redis_agrees(seen):
+def test_tracker_store_keeps_the_current_session_and_reuses_the_saved_tracker_only_while_redis_agrees(seen):
     store = seen["tracker_store"]
     assert store["missing"] is True
-    assert store["all_sessions_kept"] == ["第一次", "第二次"]
+    assert store["current_session_only"] == ["第二次"]  # earlier sessions live in the transcript tables
     assert store["kept_object_reused"] is True
     assert store["handed_out_once"] is True  # a message that failed half-way leaves nothing behind
     assert store["reader_gets_a_copy"] is True
@@ -39,3 +39,10 @@ def test_action_responses_are_still_validated_with_rasas_own_error(seen):
 
 def test_the_response_selector_runs_only_for_faq_messages_and_every_message_goes_on(seen):
     assert seen["response_selection"] == {"selected_for": ["几点上班"], "returned": ["几点上班", "办护照要什么"]}
+
+
+def test_a_long_session_keeps_its_recent_turns_with_the_slots_and_the_form_it_had(seen):
+    kept, rasa = seen["long_conversation"]["in_memory"], seen["long_conversation"]["rasa_in_memory"]
+    assert kept["events"] <= kept["limit"] < rasa["events"]  # Rasa's own store keeps all 1,200
+    assert kept["last"] == kept["latest"] == "第299句" and kept["first"] != "第0句"
+    assert (kept["item"], kept["form"], kept["requested"]) == ("CRJ-001", "booking_form", "booking_day")

@@ -9,7 +9,7 @@ class Application(Model):
     # back office and masked in every response; its last 4 characters answer the public query.
     id = fields.IntField(primary_key=True)
     number = fields.CharField(max_length=20, unique=True)
-    item_code = fields.CharField(max_length=16)
+    item_code = fields.CharField(max_length=40)
     citizen = fields.ForeignKeyField("models.Citizen", related_name="applications", null=True, on_delete=fields.SET_NULL)
     applicant_name = fields.CharField(max_length=50)
     applicant_id_number = fields.CharField(max_length=18, db_index=True)
@@ -97,6 +97,9 @@ class Complaint(Model):
                                          on_delete=fields.SET_NULL)
     answered_at = fields.DatetimeField(null=True)
     due_date = fields.DateField(null=True)  # an answer is due within COMPLAINT_WORKDAYS working days
+    # The chat it was made in, so the staff answer also reaches the citizen there (null: the mini-program's form).
+    conversation = fields.ForeignKeyField("models.Conversation", related_name="complaints", null=True,
+                                          on_delete=fields.SET_NULL)
     created_at = fields.DatetimeField()
 
     class Meta:

@@ -27,7 +27,7 @@ class Appointment(Model):
     id = fields.IntField(primary_key=True)
     citizen = fields.ForeignKeyField("models.Citizen", related_name="appointments", on_delete=fields.CASCADE)
     slot = fields.ForeignKeyField("models.Slot", related_name="appointments", on_delete=fields.RESTRICT)
-    item_code = fields.CharField(max_length=16)
+    item_code = fields.CharField(max_length=40)
     hall_code = fields.CharField(max_length=8)
     day = fields.DateField(db_index=True)
     status = fields.CharField(max_length=16, default="booked")

@@ -9,7 +9,7 @@ class MessageDay(Model):
     day = fields.DateField(db_index=True)
     channel = fields.CharField(max_length=16)
     outcome = fields.CharField(max_length=16, default="")  # "" for messages stored before outcomes were
-    item_code = fields.CharField(max_length=16, default="")
+    item_code = fields.CharField(max_length=40, default="")
     count = fields.IntField()
 
     class Meta:

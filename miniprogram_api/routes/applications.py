@@ -21,7 +21,7 @@ NUMBER = {"type": "string", "pattern": "^[Yy][Xx][0-9]{14}$"}
 
 
 class CreateBody(BaseModel, extra="forbid"):
-    item_code: str = Field(min_length=1, max_length=16)
+    item_code: str = Field(min_length=1, max_length=40)
     applicant_name: str = Field(min_length=1, max_length=50)
     applicant_id_number: str
     channel: Literal["hall", "online", "miniprogram", "wechat"]

@@ -19,7 +19,7 @@ routes = web.RouteTableDef()
 
 class BookBody(BaseModel, extra="forbid"):
     slot_id: int = Field(ge=1, le=2**31 - 1)
-    item_code: str = Field(min_length=1, max_length=16)
+    item_code: str = Field(min_length=1, max_length=40)
     idempotency_key: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_:.-]+$")
 
 

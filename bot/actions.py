@@ -2,19 +2,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import faq, replies
+from bot import complaint_text, replies
 from bot.choices import pick
-from bot.dialogue import ASIDE_CONFIDENCE, is_question, slot_changes, this_session_backwards, understood
-from bot.understanding import choose_situation, items_named, question_asked, resolve_item, situation_in
+from bot.dialogue import ASIDE_CONFIDENCE, inbox_note, is_question, slot_changes, this_session_backwards, understood
+from bot.grounding import about
+from bot.understanding import DETAIL_QUESTIONS, choose_situation, faq_key, items_named, question_asked, situation_in, unstated_topic
 from knowledge.bundles import situation_of
-from knowledge.service import KnowledgeService, Snapshot
+from knowledge.normalize import normalize
+from knowledge.service import KnowledgeService, Snapshot, bundle_view
 from miniprogram_api.clock import Clock
+from miniprogram_api.models.conversation import Conversation
+from miniprogram_api.services.citizens import citizen_for_channel
+from miniprogram_api.services.ratings import complain
 
 QUESTION_OF_INTENT = {
     "ask_materials": "materials",
@@ -45,10 +51,12 @@ class AnswerItemQuestion(Action):
         message = tracker.latest_message
         intent = (message.get("intent") or {}).get("name")
         if (message.get("intent") or {}).get("confidence", 1.0) < LOW_CONFIDENCE:
-            await _remember_unanswered(tracker)
+            inbox_note(dispatcher, "low_confidence")  # a stronger reason later in the turn replaces it
         text = message.get("text") or ""
         entities = message.get("entities") or []
-        question = QUESTION_OF_INTENT.get(intent) or tracker.get_slot("last_question") or "materials"
+        asked = question_asked(text)
+        question = (asked if asked in DETAIL_QUESTIONS else None) or QUESTION_OF_INTENT.get(intent) or asked \
+            or tracker.get_slot("last_question") or "materials"
         current = tracker.get_slot("current_item")
         current = current if current in snap.items else None
         clarify, candidates = tracker.get_slot("clarify"), tracker.get_slot("candidates") or []
@@ -68,18 +76,28 @@ class AnswerItemQuestion(Action):
             question = question_asked(text) or tracker.get_slot("last_question") or question
 
         if code is None:
-            found = resolve_item(snap, entities, text)
-            if found.ambiguous:
+            found = about(snap, entities, text)
+            if found.kind == "bundle":
+                return self._bundle(dispatcher, tracker, snap, found.code, question)
+            if found.kind == "ambiguous":
                 options = [snap.items[c]["name"] for c in found.candidates]
                 dispatcher.utter_message(text=replies.numbered("您问的是以下哪一项？", options))
                 understood(dispatcher, "clarify")
                 return slot_changes(tracker, clarify="item", candidates=found.candidates, last_question=question)
+            if found.kind == "not_covered":
+                return not_covered(dispatcher, tracker, found.phrase)
+            if found.kind == "near_miss":
+                dispatcher.utter_message(text=replies.NEAR_MISS.format(phrase=found.phrase, name=snap.items[found.code]["name"]))
+                understood(dispatcher, "clarify", inbox="near_miss")
+                return _reset_choice(tracker, offer="near_miss", near_miss=[found.code, found.phrase], last_question=question)
             code = found.code
             if code is None:
                 if intent == "choose" and clarify:
                     dispatcher.utter_message(text=replies.CHOICE_NOT_UNDERSTOOD)
                     understood(dispatcher, "not_understood")
                     return []
+                if tracker.get_slot("current_item") in snap.bundles:  # a follow-up on a 一件事
+                    return self._bundle(dispatcher, tracker, snap, tracker.get_slot("current_item"), question)
                 code = current  # a follow-up: "要多久" is about the item in context
             if code is None:
                 dispatcher.utter_message(text=replies.ASK_WHICH_ITEM)
@@ -92,11 +110,22 @@ class AnswerItemQuestion(Action):
         item = snap.items[code]
         return self._answer(dispatcher, tracker, snap, item, question, situation)
 
+    def _bundle(self, dispatcher, tracker: Tracker, snap: Snapshot, code: str, question: str) -> list[dict[str, Any]]:
+        view = bundle_view(snap, code)
+        items = [snap.items[x["code"]] for x in view["items"]]
+        for text in replies.bundle_answer(view, items, question):
+            dispatcher.utter_message(text=text)
+        understood(dispatcher, "answered", code)
+        return _reset_choice(tracker, current_item=code, current_situation=None, last_question=question, offer=None)
+
     def _answer(self, dispatcher, tracker: Tracker, snap: Snapshot, item: dict, question: str,
                 situation: str | None) -> list[dict[str, Any]]:
         situations = item["situations"]
         if situation not in {s["key"] for s in situations}:
             situation = situations[0]["key"] if len(situations) == 1 else None
+        if question == "situations":
+            question = "materials"  # "which situation am I?" is answered by the choice and its materials
+            situation = None if len(situations) > 1 else situation
         if question == "materials" and situation is None:
             dispatcher.utter_message(text=replies.numbered(f"【{item['name']}】分以下几种情形，请问您是哪一种？",
                                                            [s["name"] for s in situations]))
@@ -109,7 +138,7 @@ class AnswerItemQuestion(Action):
                 dispatcher.utter_message(text=text)
             offer = "booking"
         else:
-            dispatcher.utter_message(text=render_answer(item, question, snap, self.today()))
+            dispatcher.utter_message(text=render_answer(item, question, snap, self.today(), tracker.latest_message.get("text") or ""))
         understood(dispatcher, "answered", item["code"])
         return _reset_choice(tracker, current_item=item["code"], current_situation=situation, last_question=question,
                              offer=offer)
@@ -128,10 +157,11 @@ async def answer_aside(dispatcher: CollectingDispatcher, tracker: Tracker, snap:
     intent = message.get("intent") or {}
     text = message.get("text") or ""
     asked = question_asked(text)
-    if intent.get("name") not in QUESTION_OF_INTENT or (intent.get("confidence") or 0) < ASIDE_CONFIDENCE or not asked:
+    if intent.get("name") not in (*QUESTION_OF_INTENT, "ask_detail") or (intent.get("confidence") or 0) < ASIDE_CONFIDENCE \
+            or not asked:
         return None
-    found = resolve_item(snap, message.get("entities") or [], text)
-    if found.code is None:
+    found = about(snap, message.get("entities") or [], text)
+    if found.kind != "item":
         return None
     item = snap.items[found.code]
     situation = situation_in(item, text, message.get("entities") or [])
@@ -147,13 +177,28 @@ async def answer_aside(dispatcher: CollectingDispatcher, tracker: Tracker, snap:
         for part in replies.materials_messages(item, situation_of(item, situation), offer_booking=False):
             dispatcher.utter_message(text=part)
     else:
-        dispatcher.utter_message(text=render_answer(item, asked, snap, today))
+        dispatcher.utter_message(text=render_answer(item, asked, snap, today, text))
     understood(dispatcher, "answered", item["code"])
     return {}
 
 
-def render_answer(item: dict[str, Any], question: str, snap: Snapshot, today: dt.date) -> str:
-    """Every question but materials, which needs a situation and may take several messages."""
+def render_answer(item: dict[str, Any], question: str, snap: Snapshot, today: dt.date, text: str = "") -> str:
+    """Every question but materials, which needs a situation and may take several messages. What the
+    guide has no field for is said so — never answered from a neighbouring field."""
+    if question == "online":
+        return replies.online_message(item)
+    if question == "visits":
+        return replies.visits_message(item)
+    if question == "rongque":
+        return replies.rongque_message(item)
+    if question == "situations":
+        return replies.situations_message(item)
+    if question == "proxy":
+        return replies.proxy_message(item) or replies.unstated_message(item, "能否代办")
+    if question == "conditions":
+        return replies.conditions_message(item) or replies.unstated_message(item, "申请条件")
+    if question == "unstated":
+        return replies.unstated_message(item, unstated_topic(text))
     if question == "process":
         return replies.process_message(item)
     if question == "time_limit":
@@ -163,13 +208,11 @@ def render_answer(item: dict[str, Any], question: str, snap: Snapshot, today: dt
     return replies.location_message(item)
 
 
-async def _remember_unanswered(tracker: Tracker) -> None:
-    """Into the curators' inbox (bot/faq.py): what fell to fallback or was understood only weakly."""
-    message = tracker.latest_message or {}
-    intent = message.get("intent") or {}
-    if tracker.sender_id.startswith("try:"):
-        return  # a curator trying a sentence, not a citizen
-    await faq.record_unanswered(message.get("text") or "", intent.get("name"), intent.get("confidence"))
+def not_covered(dispatcher: CollectingDispatcher, tracker: Tracker, phrase: str) -> list[dict[str, Any]]:
+    """Nothing in the guide for what the citizen named: said so in their words; a yes brings a person."""
+    dispatcher.utter_message(text=replies.NOT_COVERED.format(phrase=phrase))
+    understood(dispatcher, "not_covered", inbox="not_covered")
+    return _reset_choice(tracker, offer="human", near_miss=None)
 
 
 def _fallbacks_in_a_row(tracker: Tracker) -> int:
@@ -194,8 +237,7 @@ class HandleFallback(Action):
     async def run(self, dispatcher, tracker, domain):
         if picks_an_option(await self.knowledge.snapshot(), tracker):
             return [FollowupAction("action_answer_item_question")]
-        await _remember_unanswered(tracker)
-        understood(dispatcher, "not_understood")
+        understood(dispatcher, "not_understood", inbox="fallback")
         if _fallbacks_in_a_row(tracker) >= 2:
             dispatcher.utter_message(text=replies.OFFER_HUMAN)
             dispatcher.utter_message(json_message={"event": "human_offered", "reason": "not_understood"})
@@ -230,15 +272,82 @@ def _live_offer(tracker: Tracker) -> str | None:
 
 
 class HandleComplaint(Action):
-    """A complaint: sorry, and a person is offered (yes hands the conversation over)."""
+    """A complaint, a plea for help or a suggestion (投诉、求助、建言): registered as a complaint ticket
+    through the complaint service, with its number and the day an answer is due; a person stays an
+    option. "我要投诉" alone is asked what happened first."""
+
+    def __init__(self, knowledge: KnowledgeService, clock: Clock):
+        self.knowledge, self.clock = knowledge, clock
 
     def name(self) -> str:
         return "action_handle_complaint"
 
     async def run(self, dispatcher, tracker, domain):
-        dispatcher.utter_message(text=replies.COMPLAINT)
-        dispatcher.utter_message(json_message={"event": "human_offered", "reason": "complaint"})
+        text = (tracker.latest_message.get("text") or "").strip()
+        snap = await self.knowledge.snapshot()
+        if _asks_about_a_service(snap, text, tracker.latest_message.get("entities") or []):
+            return [FollowupAction("action_answer_item_question")]
+        if is_question(text) and not complaint_text.wishes_to_complain(text) \
+                and len(normalize(text)) < complaint_text.MIN_STORY:
+            # "要预约吗？" is no complaint, whatever NLU made of it: an offer's question, or not understood.
+            return [FollowupAction("action_handle_yes_no" if _live_offer(tracker) else "action_handle_fallback")]
+        channel, _, user_id = tracker.sender_id.partition(":")
+        citizen = None if channel == "try" else await citizen_for_channel(channel, user_id)
+        if citizen is None or not complaint_text.says_what_happened(text):
+            dispatcher.utter_message(text=replies.COMPLAINT)
+            understood(dispatcher, "clarify")
+            return [SlotSet("offer", "complaint")]
+        conversation = await Conversation.get_or_none(channel=channel, user_id=user_id)
+        hall, window = complaint_text.where_in_text(snap, text)
+        filed = await complain(snap, citizen, complaint_text.category_of(text), text, hall, window, self.clock.now(),
+                               conversation)
+        dispatcher.utter_message(text=replies.complaint_filed(filed.ticket, filed.due_date,
+                                                              complaint_text.is_suggestion(text)))
+        dispatcher.utter_message(json_message={"event": "complaint_filed", "ticket": filed.ticket})
+        understood(dispatcher, "answered")
         return [SlotSet("offer", "complaint")]
+
+
+# Questions an item's own fields answer better than the FAQ's general word on them; "在哪里办" (where to do
+# it, not where the hall is) too.
+ITEM_FIELD_QUESTIONS = ("proxy", "online", "visits", "rongque", "conditions")
+_DOING_IT = re.compile(r"(在|去)?哪(里|儿)?(能|可以)?(办|领|交|申请|补)")
+
+
+class AnswerFaq(Action):
+    """An FAQ answer from the response selector — unless it is a 一次性告知 question about an item the
+    sentence names, or the item just talked about ("无犯罪记录证明可以让别人代办吗", "材料不全能先受理吗"
+    after a 居住证 answer): that item's own field answers it."""
+
+    def __init__(self, knowledge: KnowledgeService):
+        self.knowledge = knowledge
+
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    async def run(self, dispatcher, tracker, domain):
+        message = tracker.latest_message or {}
+        text = message.get("text") or ""
+        asked = question_asked(text)
+        if asked in ITEM_FIELD_QUESTIONS or (asked == "location" and _DOING_IT.search(text)):
+            snap = await self.knowledge.snapshot()
+            found = about(snap, message.get("entities") or [], text)
+            if found.kind == "item" or (found.kind == "none" and tracker.get_slot("current_item") in snap.items):
+                return [FollowupAction("action_answer_item_question")]
+        key = faq_key(message)
+        dispatcher.utter_message(response=f"utter_{key}" if key else "utter_faq")
+        return []
+
+
+SHORT_QUESTION = 30  # characters: complaints are longer, or are not asked as a question about a service
+
+
+def _asks_about_a_service(snap: Snapshot, text: str, entities: list[dict[str, Any]]) -> bool:
+    """"想办小额继承公证，怎么弄" can read like a grievance to NLU; it is a question about a service
+    (one the guide may not hold), and is answered as one rather than filed as a complaint."""
+    if len(normalize(text)) > SHORT_QUESTION or not is_question(text) or question_asked(text) is None:
+        return False
+    return about(snap, entities, text).kind != "none"
 
 
 class SmallTalk(Action):
@@ -297,6 +406,14 @@ class HandleYesNo(Action):
             dispatcher.utter_message(text=replies.NOT_UNDERSTOOD)
             understood(dispatcher, "not_understood")
             return slot_changes(tracker, offer=None)
+        if offer == "near_miss":
+            code, phrase = (tracker.get_slot("near_miss") or [None, ""])[:2]
+            if yes and code:
+                return [SlotSet("offer", None), SlotSet("near_miss", None), SlotSet("current_item", code),
+                        SlotSet("current_situation", None), FollowupAction("action_answer_item_question")]
+            dispatcher.utter_message(text=replies.NEAR_MISS_DECLINED.format(phrase=phrase))
+            understood(dispatcher, "not_covered")
+            return slot_changes(tracker, offer=None, near_miss=None)
         if offer in ("human", "complaint"):
             if yes:
                 return _hand_off(dispatcher, tracker, "complaint" if offer == "complaint" else "offer_accepted")
@@ -308,12 +425,3 @@ class HandleYesNo(Action):
         else:
             dispatcher.utter_message(text=replies.AFFIRM_WITHOUT_CONTEXT if yes else replies.DENY_WITHOUT_CONTEXT)
         return slot_changes(tracker, offer=None)
-
-
-def all_actions(knowledge: KnowledgeService, clock: Clock) -> list[Action]:
-    from bot.booking_dialogue import booking_actions
-    from bot.progress_dialogue import progress_actions
-
-    return [AnswerItemQuestion(knowledge, today=lambda: clock.now().date()), SmallTalk(knowledge), HandleFallback(knowledge),
-            RequestHuman(),
-            HandleComplaint(), HandleYesNo(), *booking_actions(knowledge, clock), *progress_actions(knowledge, clock)]

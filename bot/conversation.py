@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 import redis.asyncio as aioredis
 import structlog
 
-from bot import replies
-from bot.models import OUTCOMES, Conversation, TranscriptMessage
+from bot import faq, replies
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.turn_lock import TurnLocks
+from bot.understanding import question_asked
+from miniprogram_api.models.conversation import OUTCOMES, Conversation, TranscriptMessage
 
 if TYPE_CHECKING:
     from bot.handoff import HandoffService
@@ -32,12 +33,13 @@ class Turn:
     duplicate: bool = False
     after_id: int = 0  # the turn's own transcript rows are those after `after_id` up to `last_id`
     last_id: int = 0
-    # What became of the citizen's message (bot.models.OUTCOMES) and the item it was about, for the
+    # What became of the citizen's message (miniprogram_api.models.conversation OUTCOMES) and the item it was about, for the
     # statistics; the actions say so with an "understood" payload that is not passed on to channels.
     outcome: str | None = None
     item_code: str | None = None
     intent: str | None = None  # what NLU made of the message, when an action was called
     confidence: float | None = None
+    inbox: str | None = None  # why the curators should see this message (bot/faq.py), if they should
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -65,9 +67,30 @@ def turn_from_rasa(messages: list[dict[str, Any]]) -> Turn:
             events.append(custom)
     outcome = understood.get("outcome") if understood.get("outcome") in OUTCOMES else "answered"
     item, intent, confidence = understood.get("item"), understood.get("intent"), understood.get("confidence")
+    inbox = understood.get("inbox") or ("out_of_scope" if outcome == "out_of_scope" else None)
     return Turn(replies, events, outcome=outcome, item_code=item if isinstance(item, str) else None,
                 intent=intent if isinstance(intent, str) else None,
-                confidence=float(confidence) if isinstance(confidence, (int, float)) else None)
+                confidence=float(confidence) if isinstance(confidence, (int, float)) else None,
+                inbox=inbox if isinstance(inbox, str) else None)
+
+
+# The next message asks the same question again, about the same item or in much the same words: the answer missed.
+REPHRASED_OVERLAP = 0.5
+
+
+async def _to_inbox(text: str, turn: Turn, previous: TranscriptMessage | None) -> None:
+    """The curators' inbox learns from risky answers, not only from fallbacks: what the guide lacks and
+    what is out of scope (this message), and an answer the citizen asked again or left for a person
+    right after (the message that got that answer)."""
+    if turn.inbox:
+        await faq.record_unanswered(text, turn.intent, turn.confidence, turn.inbox)
+    if previous is None or previous.outcome != "answered":
+        return
+    if turn.outcome == "handoff":
+        await faq.record_unanswered(previous.text, previous.intent, None, "handoff_after_answer")
+    elif turn.outcome in ("answered", "clarify") and question_asked(text) == question_asked(previous.text) and (
+            (turn.item_code and turn.item_code == previous.item_code) or faq.overlap(text, previous.text) >= REPHRASED_OVERLAP):
+        await faq.record_unanswered(previous.text, previous.intent, None, "rephrased")
 
 
 class ConversationService:
@@ -110,11 +133,13 @@ class ConversationService:
                       budget: float | None) -> Turn:
         if self.handoff is not None and conversation.state != "bot":
             return Turn(await self.handoff.citizen_message(conversation, text, message_id), [{"event": "to_agent"}])
+        previous = await TranscriptMessage.filter(conversation=conversation, role="citizen").order_by("-id").first()
         row = await TranscriptMessage.create(conversation=conversation, role="citizen", text=text, message_id=message_id)
         turn = await self._bot_answer(conversation, sender, text, budget)
         await TranscriptMessage.filter(id=row.id).update(
             outcome=turn.outcome, item_code=turn.item_code, intent=turn.intent,
             data={"confidence": round(turn.confidence, 4)} if turn.confidence is not None else {})
+        await _to_inbox(text, turn, previous)
         return turn
 
     async def _bot_answer(self, conversation: Conversation, sender: str, text: str, budget: float | None) -> Turn:

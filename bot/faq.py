@@ -11,9 +11,9 @@ from typing import Any
 
 import yaml
 
-from bot.models import FaqChange, FaqIntent, UnansweredQuestion
 from knowledge.normalize import normalize
 from miniprogram_api.errors import ApiError
+from miniprogram_api.models.faq import FaqChange, FaqIntent, UnansweredQuestion
 
 ROOT = Path(__file__).resolve().parent.parent
 FAQ_FILE = ROOT / "intents" / "templates" / "faq.yml"
@@ -178,10 +178,10 @@ async def export(path: Path = FAQ_FILE) -> dict[str, Any]:
 
 
 # -- the unanswered inbox -------------------------------------------------------------------------
-async def record_unanswered(text: str, intent: str | None, confidence: float | None) -> None:
+async def record_unanswered(text: str, intent: str | None, confidence: float | None, reason: str | None = None) -> None:
     text = text.strip()
     if text and not text.startswith("/"):  # "/intent" triggers are not citizens' words
-        await UnansweredQuestion.create(text=text[:500], intent=intent, confidence=confidence)
+        await UnansweredQuestion.create(text=text[:500], intent=intent, confidence=confidence, reason=reason)
 
 
 async def inbox() -> list[dict[str, Any]]:
@@ -190,10 +190,13 @@ async def inbox() -> list[dict[str, Any]]:
     for q in await UnansweredQuestion.filter(handled=False).order_by("id"):
         group = next((g for g in groups if any(overlap(q.text, e) >= INBOX_GROUPING for e in g["examples"])), None)
         if group is None:
-            groups.append({"text": q.text, "count": 1, "ids": [q.id], "examples": [q.text]})
+            groups.append({"text": q.text, "count": 1, "ids": [q.id], "examples": [q.text],
+                           "reasons": [q.reason] if q.reason else []})
         else:
             group["count"] += 1
             group["ids"].append(q.id)
+            if q.reason and q.reason not in group["reasons"]:
+                group["reasons"].append(q.reason)
             if q.text not in group["examples"]:
                 group["examples"].append(q.text)
     return sorted(groups, key=lambda g: (-g["count"], g["ids"][0]))

@@ -134,6 +134,30 @@ def intent_examples(templates: dict[str, list[str]], fills: dict[str, list[str]]
     return out
 
 
+# The opening of a citizen's long message says what it is (a complaint, a plea for help); DIET's cost
+# grows with the length of what it trains on, so the training keeps the opening only.
+COMPLAINT_OPENING = 60
+_SENTENCE_END = re.compile(r"[。！？!?；;]")
+
+
+def _opening(text: str, limit: int = COMPLAINT_OPENING) -> str:
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, limit)]
+    return text[:ends[-1]] if ends and ends[-1] >= limit // 3 else text[:limit]
+
+
+def real_examples(real_dir: Path) -> dict[str, list[str]]:
+    """The training part of the real 群众留言 (bench/data/real/README.md; the held-out part lives in
+    bench/ and is never read here), for `complain`."""
+    messages = real_dir / "complaints_train.yml"
+    if not messages.exists():
+        return {}
+    rows = yaml.safe_load(messages.read_text(encoding="utf-8"))["messages"]
+    return {"complain": list(dict.fromkeys(_clean_template(_opening(r["text"])) for r in rows))}
+
+
 def _hours_sentence(hours: dict[str, Any]) -> str:
     def period(p: dict[str, Any] | None) -> str:
         if not p:
@@ -210,6 +234,8 @@ def generate(root: Path = ROOT, intents_dir: Path | None = None) -> dict[str, in
         "application_number": [f"YX2026{m:02d}{d:02d}{n:06d}" for m, d, n in ((11, 23, 123), (10, 8, 4567), (12, 1, 88), (9, 30, 100234))],
     }
     examples = intent_examples(templates, fills, Tokenizer(userdict))
+    for intent, lines in real_examples(intents_dir / "real").items():
+        examples[intent] = list(dict.fromkeys(examples.get(intent, []) + lines))
     nlu = ['version: "3.1"\n', "nlu:\n"]
     for intent, lines in examples.items():
         nlu += [f"  - intent: {intent}\n", "    examples: |\n", _block(lines)]

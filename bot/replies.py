@@ -143,5 +143,114 @@ PROGRESS_NUMBER_INVALID = "受理编号是“YX”加14位数字，在受理回�
 PROGRESS_ID4_INVALID = "请发送申请人身份证号码的最后4位（最后一位可能是X）。"
 PROGRESS_ASK_NUMBER = "请发送您的受理编号（YX开头，在受理回执或短信里），我帮您查进度。（说“不查了”可退出）"
 PROGRESS_ASK_ID4 = "为保护隐私，请再发送申请人身份证号码的最后4位。"
-COMPLAINT = ("很抱歉给您带来了不好的体验。需要为您转接人工客服当面处理吗？回复“是”即可转接；"
-             "也可以在小程序“投诉建议”里提交，或拨打12345政务服务便民热线反映。")
+COMPLAINT = ("很抱歉给您带来了不好的体验。请直接说说遇到了什么问题（哪个大厅、哪个窗口、什么事），我登记后转给相关部门，"
+             "5个工作日内答复您。想直接找人工客服的话回复“是”；也可以拨打12345政务服务便民热线反映。")
+
+# The edge of the guide (bot/grounding.py): said plainly, in the citizen's own words, with a way on.
+NOT_COVERED = ("抱歉，办事指南里暂时没有「{phrase}」，我没法给您准确答复。建议拨打12345政务服务便民热线咨询；"
+               "需要人工客服的话回复“是”，非工作时间可以留言。")
+NEAR_MISS = "办事指南里没有「{phrase}」。相近的是【{name}】，您问的是它吗？是的话回复“是”；不是的话可以拨打12345咨询，或回复“人工”。"
+NEAR_MISS_DECLINED = "好的。「{phrase}」不在办事指南里，建议拨打12345政务服务便民热线咨询；需要人工客服请回复“人工”。"
+UNSTATED = ("办事指南里没有写【{name}】的{topic}，我不能给您准确答复。{known}"
+            "请拨打咨询电话{phone}或12345问清楚，也可以回复“人工”转人工客服。")
+
+
+def online_message(item: dict[str, Any]) -> str:
+    online = item["online"]
+    if online.get("available"):
+        return f"【{item['name']}】可以网上办理：{online['where']}。{item['visits_text']}。"
+    halls = "、".join(h["name"] for h in item["halls"])
+    return f"【{item['name']}】暂不能网上办理，需要到窗口办理（{halls}）。{item['visits_text']}。"
+
+
+def visits_message(item: dict[str, Any]) -> str:
+    visits = item["visits"]
+    how = {0: "全程网上办理，不用到现场", 1: "材料齐全的话最多跑一次"}.get(visits, f"需要到现场{visits}次")
+    online = f"\n网上办理：{item['online']['where']}" if item["online"].get("available") else ""
+    return f"【{item['name']}】{how}。{online}"
+
+
+def proxy_message(item: dict[str, Any]) -> str | None:
+    proxy = item.get("proxy")
+    if not proxy:
+        return None
+    notes = f"{proxy['notes']}" if proxy.get("notes") else ""
+    if proxy.get("allowed"):
+        return f"【{item['name']}】可以委托他人代办。{notes}".rstrip()
+    return f"【{item['name']}】不能代办，需要本人办理。{notes}".rstrip()
+
+
+def rongque_message(item: dict[str, Any]) -> str:
+    rongque = list(dict.fromkeys(m["name"] for s in item["situations"] for m in s["materials"] if m.get("rongque")))
+    if not rongque:
+        return f"【{item['name']}】没有可以容缺的材料，需要材料齐全才能受理。不确定材料的话，可以先问我“要带什么材料”。"
+    return (f"【{item['name']}】以下材料可以容缺受理（先受理，签承诺书后补交）：\n"
+            + "\n".join(f"· {n}" for n in rongque) + "\n其他材料需要带齐。")
+
+
+def conditions_message(item: dict[str, Any]) -> str | None:
+    conditions = item.get("conditions") or []
+    if not conditions:
+        return None
+    return f"【{item['name']}】受理条件：\n" + "\n".join(f"{i}. {c}" for i, c in enumerate(conditions, 1))
+
+
+def situations_message(item: dict[str, Any]) -> str:
+    names = [s["name"] for s in item["situations"]]
+    if len(names) == 1:
+        return f"【{item['name']}】只有一种办理情形，不用区分。"
+    return numbered(f"【{item['name']}】分以下几种情形，请问您是哪一种？", names)
+
+
+def unstated_message(item: dict[str, Any], topic: str) -> str:
+    known = ""
+    if topic in ("年龄要求", "申请条件") and item.get("conditions"):
+        known = "办事指南写明的受理条件是：" + "；".join(item["conditions"]) + "。"
+    return UNSTATED.format(name=item["name"], topic=topic, known=known, phone=item["phone"])
+
+
+def bundle_overview(bundle: dict[str, Any]) -> list[str]:
+    """一件事: what it covers, one merged materials list, and where it is done at one window."""
+    items = "\n".join(f"{i}. {x['name']}（{x['situation']}）" for i, x in enumerate(bundle["items"], 1))
+    messages = [f"【{bundle['name']}】一次告知、一表申请、一窗受理，包括{len(bundle['items'])}个事项：\n{items}"]
+    needed = [m for m in bundle["materials"] if m.get("required", True) and not m.get("exempt")]
+    lines = [_material_line(i, m) for i, m in enumerate(needed, 1)]
+    for n, run in enumerate(_chunks(lines)):
+        head = [f"合并后需准备以下{len(needed)}项材料（同一材料只交一次）："] if n == 0 else []
+        messages.append("\n".join(head + run))
+    if bundle.get("notes"):
+        messages.append(f"办理方式：{bundle['notes']}。")
+    return messages
+
+
+def bundle_answer(bundle: dict[str, Any], items: list[dict[str, Any]], question: str) -> list[str]:
+    """A follow-up on a bundle ("要多久", "收费吗"): each of its items answered in one line."""
+    if question in ("materials", "process", "situations"):
+        return bundle_overview(bundle)
+    if question == "location":
+        return [f"【{bundle['name']}】{bundle['notes']}。" if bundle.get("notes") else location_message(items[0])]
+    lines = []
+    for item in items:
+        if question == "time_limit":
+            days = item["time_limit"]["promised_days"]
+            lines.append(f"· {item['name']}：{'即办' if days == 0 else f'承诺{days}个工作日'}")
+        elif question == "fee":
+            fee = item["fee"]
+            lines.append(f"· {item['name']}：{'不收费' if fee.get('free') else fee['amount']}")
+        elif question in ("online", "visits"):
+            online = item["online"]
+            lines.append(f"· {item['name']}：{item['visits_text']}，{'可网上办理' if online.get('available') else '需到窗口'}")
+        else:
+            return bundle_overview(bundle)
+    heads = {"time_limit": "各事项的承诺时限", "fee": "各事项的收费", "online": "各事项能否网上办", "visits": "各事项跑动次数"}
+    return [f"【{bundle['name']}】{heads[question]}：\n" + "\n".join(lines)]
+
+
+def complaint_filed(ticket: str, due: dt.date, suggestion: bool = False) -> str:
+    opening = "感谢您的建议。" if suggestion else "很抱歉给您添麻烦了。"
+    return (f"{opening}您反映的问题已登记，编号{ticket}，我们会转给相关部门，{due.month}月{due.day}日前答复您，答复会发到这里。"
+            "需要转接人工客服的话回复“是”；紧急情况请拨打12345。")
+
+
+def complaint_answer(ticket: str, answer: str) -> str:
+    return f"您反映的问题（编号{ticket}）已有答复：\n{answer}\n如对答复不满意，可以回复“人工”或拨打12345。"

@@ -20,11 +20,12 @@ import yaml
 from tortoise.exceptions import IntegrityError
 
 from bot import evaluation, faq, model_store
-from bot.models import FaqIntent, ModelVersion, TrainingRun
 from bot.rasa_client import RasaClient
 from miniprogram_api.config import Settings
 from miniprogram_api.errors import ApiError
-from miniprogram_api.metrics import TRAINING_RUNS
+from miniprogram_api.instruments import TRAINING_RUNS
+from miniprogram_api.models.faq import FaqIntent
+from miniprogram_api.models.training import ModelVersion, TrainingRun
 
 log = structlog.get_logger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +73,7 @@ def _copy_project(target: Path, config: Path) -> None:
     shutil.copyfile(config, target / "config.yml")
     shutil.copytree(INTENTS / "domain", target / "domain")
     shutil.copytree(INTENTS / "data", target / "data", ignore=shutil.ignore_patterns("generated"))
+    shutil.copytree(INTENTS / "real", target / "real")
     (target / "templates").mkdir()
     shutil.copyfile(INTENTS / "templates" / "intents.yml", target / "templates" / "intents.yml")
 

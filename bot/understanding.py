@@ -97,18 +97,40 @@ def choose_situation(item: dict[str, Any], text: str, entities: list[dict[str, A
 
 
 # The question a sentence asks, whatever else it says ("首次申请要多久" chooses a situation and asks how long).
+# The 一次性告知 questions first: "网上怎么办" asks whether it can be done online, not for the process.
 _ASKS = (
+    ("unstated", re.compile(r"利率|利息|额度|能贷多少|贷多少|可以贷|领多少|发多少|能拿多少|每月多少|一个月多少|补多少|标准是多少|"
+                            r"多大(年龄|岁数)|多少岁|几岁|年龄")),
+    ("proxy", re.compile(r"代办|代领|代理|委托|代替|替我|替他|替她|帮(我|他|她|家人|老人|父母|孩子)?办|"
+                         r"帮(我|他|她|家人|老人|父母|孩子)?去?(办|领)|(家人|别人|亲戚|子女|老公|老婆|爱人)(去|能|可以)?(办|领)|(必须|一定要|需要)本人|本人(必须|一定)|本人不能|亲自")),
+    ("online", re.compile(r"网上|网办|线上|手机上|手机能|app|小程序|不用去|不去现场|在家(办|就能)|电子版")),
+    ("visits", re.compile(r"跑几(次|趟)|几(次|趟)|跑一次|要跑")),
+    ("rongque", re.compile(r"容缺|缺(一|个|了)?(份|样|项)?材料|材料不(全|齐)|少(一|了|带)|没带齐|先办后补|后补")),
+    ("conditions", re.compile(r"条件|资格|符合|谁(可以|能)办|哪些人|什么人(可以|能)|够不够|能不能办|可以办吗|能办吗")),
+    ("situations", re.compile(r"哪种情(形|况)|什么情(形|况)|几种情(形|况)")),
     ("time_limit", re.compile(r"多久|多长时间|几天|几个工作日|时限|什么时候能?(拿|取|办好|下来)")),
     ("fee", re.compile(r"多少钱|收费|费用|要钱|免费|花钱|工本费")),
     ("location", re.compile(r"在哪|哪里|哪儿|地址|哪个(大厅|窗口)|去哪")),
     ("process", re.compile(r"流程|步骤|怎么(办|弄|申请|操作)|如何(办|申请)|手续")),
     ("materials", re.compile(r"材料|带什么|准备什么|需要什么|要什么|证件")),
 )
+# Questions the intents already say (ask_fee …); the others are read from the words alone.
+DETAIL_QUESTIONS = ("unstated", "proxy", "online", "visits", "rongque", "conditions", "situations")
+_UNSTATED_TOPICS = (
+    (re.compile(r"利率|利息"), "贷款利率"), (re.compile(r"额度|贷多少|能贷|可以贷"), "可贷额度"),
+    (re.compile(r"岁|年龄"), "年龄要求"), (re.compile(r"领|发|拿|补|每月|一个月|标准"), "发放金额"),
+)
 
 
 def question_asked(text: str) -> str | None:
     t = normalize(text)
     return next((q for q, pattern in _ASKS if pattern.search(t)), None)
+
+
+def unstated_topic(text: str) -> str:
+    """What a question the guide has no field for asks about, in a few words for the reply."""
+    t = normalize(text)
+    return next((topic for pattern, topic in _UNSTATED_TOPICS if pattern.search(t)), "具体规定")
 
 
 def items_named(snap: Snapshot, text: str) -> set[str]:

@@ -5,7 +5,7 @@ from tortoise.models import Model
 
 class Item(Model):
     id = fields.IntField(primary_key=True)
-    code = fields.CharField(max_length=16, unique=True)
+    code = fields.CharField(max_length=40, unique=True)  # schema.ITEM_CODE_MAX
     name = fields.CharField(max_length=100)
     aliases = fields.JSONField(default=list)
     department = fields.CharField(max_length=100)
@@ -18,6 +18,8 @@ class Item(Model):
     fee = fields.JSONField(default=dict)
     visits = fields.IntField()
     online = fields.JSONField(default=dict)
+    conditions = fields.JSONField(default=list)  # 受理条件
+    proxy = fields.JSONField(null=True)  # 委托代办: {allowed, notes}; None when the guide does not say
     halls = fields.JSONField(default=list)
     phone = fields.CharField(max_length=32)
     source_file = fields.CharField(max_length=200)

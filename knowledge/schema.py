@@ -4,13 +4,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 CATEGORIES = (
     "公安户政", "出入境", "交通管理", "市场监管", "烟草专卖", "卫生健康", "文化旅游", "住房建设", "交通运输",
     "税务", "不动产登记", "人力社保", "医疗保障", "住房公积金", "婚姻登记", "社会救助", "残疾人服务", "教育", "公用事业",
 )
 MATERIAL_FORMS = ("原件", "复印件", "原件及复印件", "电子证照")
+# An item's code: the demo catalogue's short codes (GA-001) or the national catalogue's 实施编码,
+# 31-33 digits and capital letters. Database columns holding an item code are ITEM_CODE_MAX wide.
+ITEM_CODE_PATTERN = r"^(?:[A-Z]{2,4}-\d{3}|[0-9A-Z]{31,33})$"
+ITEM_CODE_MAX = 40
 
 
 def _text(value: object) -> object:
@@ -20,6 +24,7 @@ def _text(value: object) -> object:
 
 Text = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=500)]
 ShortText = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=100)]
+Condition = Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=40)]
 HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 
 
@@ -84,8 +89,21 @@ class Online(Strict):
         return self
 
 
+class Proxy(Strict):
+    """委托代办: whether someone else may apply for the citizen, and what they bring (or why not)."""
+
+    allowed: bool
+    notes: Annotated[str, BeforeValidator(_text), Field(min_length=1, max_length=60)] | None = None
+
+    @model_validator(mode="after")
+    def _notes_when_allowed(self) -> Proxy:
+        if self.allowed and not self.notes:
+            raise ValueError("notes is required when allowed is true")
+        return self
+
+
 class ItemDoc(Strict):
-    code: str = Field(pattern=r"^[A-Z]{2,4}-\d{3}$")
+    code: str = Field(pattern=ITEM_CODE_PATTERN, max_length=ITEM_CODE_MAX)
     name: ShortText
     aliases: list[ShortText] = Field(default_factory=list)
     department: ShortText
@@ -96,9 +114,19 @@ class ItemDoc(Strict):
     time_limit: TimeLimit
     fee: Fee
     visits: int = Field(ge=0, le=5)
+    conditions: list[Condition] = Field(default_factory=list, max_length=4)  # 受理条件
+    proxy: Proxy | None = None  # 委托代办
     online: Online
     halls: list[str] = Field(min_length=1)
     phone: ShortText
+
+    @field_validator("conditions")
+    @classmethod
+    def _conditions_distinct(cls, value: list[str]) -> list[str]:
+        dups = sorted({c for c in value if value.count(c) > 1})
+        if dups:
+            raise ValueError(f"condition {dups[0]!r} listed twice")
+        return value
 
 
 class BundleDoc(Strict):

@@ -25,6 +25,9 @@ QUERY_SIDE_WEIGHT = 0.9  # a query that is all part of a longer form (公积金 
 MIN_COVERAGE = 0.55  # half of a two-word form ("registration") is not a match
 MIN_MASS = 2.0
 RELATIVE_CUTOFF = 0.25  # hits far below the best one are noise
+# A query that is an item's name or the start of it (退休 → 退休申请) is that item, ahead of another
+# item whose alias merely contains the word (退休提公积金): clear of the resolver's ambiguity ratio.
+NAME_PREFIX_BONUS = 1.5
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,7 @@ class SearchIndex:
                     for f_id in postings:
                         mass[f_id][channel] += self._idf[t]
         best: dict[int, tuple[float, str, bool]] = {}
+        said = "".join(_CJK_OR_WORD.findall(_clean(query)))
         for f_id, masses in mass.items():
             form = self._forms[f_id]
             if kind and self.entries[form.entry].kind != kind:
@@ -170,6 +174,8 @@ class SearchIndex:
             if not scores:
                 continue
             score = max(scores)
+            if len(said) >= 2 and form.text == self.entries[form.entry].name and _clean(form.text).startswith(said):
+                score *= NAME_PREFIX_BONUS
             complete = bool(form.totals[0]) and masses[0] >= form.totals[0] - 1e-9
             if score > best.get(form.entry, (0.0, "", False))[0]:
                 best[form.entry] = (score, form.text, complete)

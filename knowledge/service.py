@@ -51,6 +51,8 @@ def _item_dict(row: Item, halls: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "visits": row.visits,
         "visits_text": visits_text(row.visits),
         "online": row.online,
+        "conditions": row.conditions or [],
+        "proxy": row.proxy,
         "halls": where,
         "phone": row.phone,
     }
@@ -114,20 +116,23 @@ class KnowledgeService:
 
     async def bundle(self, code: str) -> dict[str, Any] | None:
         snap = await self.snapshot()
-        bundle = snap.bundles.get(code.upper())
-        if bundle is None:
-            return None
-        parts = []
-        for ref in bundle["items"]:
-            item_code, _, key = ref.partition("/")
-            item = snap.items.get(item_code)
-            if item is not None:
-                parts.append((item, key or None))
-        return {
-            **bundle,
-            "items": [
-                {"code": item["code"], "name": item["name"], "situation": situation_of(item, key)["name"]}
-                for item, key in parts
-            ],
-            "materials": merge_materials(parts),
-        }
+        return bundle_view(snap, code) if code.upper() in snap.bundles else None
+
+
+def bundle_view(snap: Snapshot, code: str) -> dict[str, Any]:
+    """A bundle with its items (the named situation of each) and their merged materials."""
+    bundle = snap.bundles[code.upper()]
+    parts = []
+    for ref in bundle["items"]:
+        item_code, _, key = ref.partition("/")
+        item = snap.items.get(item_code)
+        if item is not None:
+            parts.append((item, key or None))
+    return {
+        **bundle,
+        "items": [
+            {"code": item["code"], "name": item["name"], "situation": situation_of(item, key)["name"]}
+            for item, key in parts
+        ],
+        "materials": merge_materials(parts),
+    }

@@ -9,10 +9,10 @@ import pytest
 
 from bot import replies
 from bot.conversation import ConversationService
-from bot.models import TranscriptMessage
 from bot.rasa_client import RasaClient
 from knowledge.bundles import situation_of
 from knowledge.loader import load_catalogue
+from miniprogram_api.models.conversation import TranscriptMessage
 from miniprogram_api.redis_client import make_redis
 from tests.conftest import KB_PATH
 

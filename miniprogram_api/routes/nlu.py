@@ -7,7 +7,6 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from bot.action_server import TRY_SENDER_KEY
 from bot.conversation import turn_from_rasa
 from bot.rasa_client import RasaUnavailable
 from bot.understanding import faq_key, ranked_items
@@ -16,6 +15,7 @@ from miniprogram_api.errors import ApiError
 from miniprogram_api.http import json_response
 from miniprogram_api.keys import KNOWLEDGE, RASA, REDIS
 from miniprogram_api.openapi import doc
+from miniprogram_api.routes.actions import TRY_SENDER_KEY
 
 MAX_TEXT = 200
 log = structlog.get_logger(__name__)
@@ -48,7 +48,7 @@ async def try_sentence(request: web.Request) -> web.Response:
     try:
         parsed = await rasa.parse(text)
         # A throwaway sender: the real conversations' trackers are never touched. The actions accept
-        # it only while this key lives (bot/action_server.py).
+        # it only while this key lives (miniprogram_api/routes/actions.py).
         sender = uuid.uuid4().hex
         await request.app[REDIS].set(TRY_SENDER_KEY + sender, "1", ex=300)
         turn = turn_from_rasa(await rasa.send(f"try:{sender}", text, {"channel": "try"}))
@@ -68,5 +68,8 @@ async def try_sentence(request: web.Request) -> web.Response:
         "entities": entities,
         "items": [{"code": i["code"], "name": i["name"], "aliases": i["aliases"]} for i in items],
         "replies": [{"text": r} for r in turn.replies],
+        # What the bot would do with it: answered (about item_code), clarify, not_covered, out_of_scope …
+        "outcome": turn.outcome,
+        "item_code": turn.item_code,
         "response_selector": faq_key(parsed),
     })

@@ -10,13 +10,14 @@ import structlog
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from bot.models import Conversation, Handoff
 from knowledge.service import Snapshot
 from miniprogram_api.clock import TZ
 from miniprogram_api.errors import ApiError
 from miniprogram_api.models.applications import Complaint, FollowUp, Rating
 from miniprogram_api.models.booking import Appointment
 from miniprogram_api.models.citizen import Citizen
+from miniprogram_api.models.conversation import Conversation
+from miniprogram_api.models.handoff import Handoff
 from miniprogram_api.models.staff import StaffAccount
 from miniprogram_api.services import applications
 from miniprogram_api.services.counters import next_number
@@ -160,7 +161,8 @@ def complaint_view(c: Complaint) -> dict[str, Any]:
 
 
 async def complain(snap: Snapshot, citizen: Citizen, category: str, text: str, hall_code: str | None,
-                   window_code: str | None, now: datetime) -> Complaint:
+                   window_code: str | None, now: datetime, conversation: Conversation | None = None) -> Complaint:
+    """A complaint ticket; `conversation` is the chat it was written in, where the answer is sent too."""
     if hall_code is not None:
         hall = snap.halls.get(hall_code.upper())
         if hall is None:
@@ -178,7 +180,7 @@ async def complain(snap: Snapshot, citizen: Citizen, category: str, text: str, h
     day = now.astimezone(TZ).date()
     seq = await next_number("complaint", day)
     c = await Complaint.create(ticket=f"TS{day:%Y%m%d}{seq:04d}", citizen=citizen, category=category, text=text,
-                               hall_code=hall_code, window_code=window_code,
+                               hall_code=hall_code, window_code=window_code, conversation=conversation,
                                due_date=snap.calendar.add_workdays(day, COMPLAINT_WORKDAYS), created_at=now)
     log.info("complaint", ticket=c.ticket, category=category)
     return c

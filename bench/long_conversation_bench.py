@@ -36,7 +36,8 @@ async def one_config(label: str, redis_url: str | None, messages: int) -> None:
     sentences = one_turn_sentences()
     with tempfile.TemporaryDirectory() as tmp:
         async with bot_stack(Path(tmp), redis_url) as stack, aiohttp.ClientSession() as http:
-            async with http.post(f"{stack.app_url}/api/v1/auth/dev-login", json={"openid": f"long-{label}"}) as resp:
+            login = {"openid": f"long-conversation-{redis_url is not None:d}"}
+            async with http.post(f"{stack.app_url}/api/v1/auth/dev-login", json=login) as resp:
                 citizen = {"Authorization": "Bearer " + (await resp.json())["token"]}
             rasa = {"Authorization": f"Bearer {stack.rasa_token}"}
             times = [await _timed_post(http, f"{stack.app_url}/api/v1/chat/messages",

@@ -25,8 +25,9 @@ QUERY_SIDE_WEIGHT = 0.9  # a query that is all part of a longer form (公积金 
 MIN_COVERAGE = 0.55  # half of a two-word form ("registration") is not a match
 MIN_MASS = 2.0
 RELATIVE_CUTOFF = 0.25  # hits far below the best one are noise
-# A query that is an item's name or the start of it (退休 → 退休申请) is that item, ahead of another
-# item whose alias merely contains the word (退休提公积金): clear of the resolver's ambiguity ratio.
+# When no name or alias is said whole, a query that begins as an item's name begins (退休, 退休要带什么材料
+# → 退休申请) is about that item, ahead of another whose alias merely contains the word (退休提公积金):
+# clear of the resolver's ambiguity ratio.
 NAME_PREFIX_BONUS = 1.5
 
 
@@ -174,11 +175,13 @@ class SearchIndex:
             if not scores:
                 continue
             score = max(scores)
-            if len(said) >= 2 and form.text == self.entries[form.entry].name and _clean(form.text).startswith(said):
-                score *= NAME_PREFIX_BONUS
             complete = bool(form.totals[0]) and masses[0] >= form.totals[0] - 1e-9
             if score > best.get(form.entry, (0.0, "", False))[0]:
                 best[form.entry] = (score, form.text, complete)
+        if len(said) >= 2 and not any(complete for _, _, complete in best.values()):
+            for i, (score, text, complete) in best.items():
+                if _clean(self.entries[i].name).startswith(said[:2]):
+                    best[i] = (score * NAME_PREFIX_BONUS, text, complete)
         ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.entries[kv[0]].code))
         if not ranked:
             return []

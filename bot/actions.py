@@ -73,7 +73,7 @@ class AnswerItemQuestion(Action):
             code = current if situation else None
         if code is not None and clarify:
             # The choice answers the question that was pending; a question word asks another one.
-            question = question_asked(text) or tracker.get_slot("last_question") or question
+            question = asked or tracker.get_slot("last_question") or question
 
         if code is None:
             found = about(snap, entities, text)
@@ -127,8 +127,7 @@ class AnswerItemQuestion(Action):
             question = "materials"  # "which situation am I?" is answered by the choice and its materials
             situation = None if len(situations) > 1 else situation
         if question == "materials" and situation is None:
-            dispatcher.utter_message(text=replies.numbered(f"【{item['name']}】分以下几种情形，请问您是哪一种？",
-                                                           [s["name"] for s in situations]))
+            dispatcher.utter_message(text=replies.situations_message(item))
             understood(dispatcher, "clarify", item["code"])
             return slot_changes(tracker, clarify="situation", candidates=[s["key"] for s in situations],
                                 current_item=item["code"], last_question=question)
@@ -168,8 +167,7 @@ async def answer_aside(dispatcher: CollectingDispatcher, tracker: Tracker, snap:
     if len(item["situations"]) == 1:
         situation = item["situations"][0]["key"]
     if asked == "materials" and situation is None:
-        dispatcher.utter_message(text=replies.numbered(f"【{item['name']}】分以下几种情形，请问您是哪一种？",
-                                                       [x["name"] for x in item["situations"]]))
+        dispatcher.utter_message(text=replies.situations_message(item))
         understood(dispatcher, "clarify", item["code"])
         return {"requested_slot": None, "clarify": "situation", "candidates": [x["key"] for x in item["situations"]],
                 "current_item": item["code"], "last_question": "materials"}

@@ -196,6 +196,7 @@ def conditions_message(item: dict[str, Any]) -> str | None:
 
 
 def situations_message(item: dict[str, Any]) -> str:
+    """The item's situations as numbered options ("which one are you?"), or that there is only one."""
     names = [s["name"] for s in item["situations"]]
     if len(names) == 1:
         return f"【{item['name']}】只有一种办理情形，不用区分。"

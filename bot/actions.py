@@ -14,11 +14,11 @@ from bot.choices import pick
 from bot.dialogue import ASIDE_CONFIDENCE, inbox_note, is_question, slot_changes, this_session_backwards, understood
 from bot.grounding import about
 from bot.understanding import DETAIL_QUESTIONS, choose_situation, faq_key, items_named, question_asked, situation_in, unstated_topic
-from knowledge.bundles import situation_of
 from knowledge.normalize import normalize
 from knowledge.service import KnowledgeService, Snapshot, bundle_view
 from miniprogram_api.clock import Clock
 from miniprogram_api.models.conversation import Conversation
+from miniprogram_api.services.catalogue import chosen_situation
 from miniprogram_api.services.citizens import citizen_for_channel
 from miniprogram_api.services.ratings import complain
 
@@ -121,19 +121,20 @@ class AnswerItemQuestion(Action):
     def _answer(self, dispatcher, tracker: Tracker, snap: Snapshot, item: dict, question: str,
                 situation: str | None) -> list[dict[str, Any]]:
         situations = item["situations"]
-        if situation not in {s["key"] for s in situations}:
-            situation = situations[0]["key"] if len(situations) == 1 else None
+        # A remembered situation of another item counts as no choice.
+        chosen = chosen_situation(item, situation if situation in {s["key"] for s in situations} else None)
         if question == "situations":
             question = "materials"  # "which situation am I?" is answered by the choice and its materials
-            situation = None if len(situations) > 1 else situation
-        if question == "materials" and situation is None:
+            chosen = None if len(situations) > 1 else chosen
+        situation = chosen and chosen["key"]
+        if question == "materials" and chosen is None:
             dispatcher.utter_message(text=replies.situations_message(item))
             understood(dispatcher, "clarify", item["code"])
             return slot_changes(tracker, clarify="situation", candidates=[s["key"] for s in situations],
                                 current_item=item["code"], last_question=question)
         offer = None
         if question == "materials":
-            for text in replies.materials_messages(item, situation_of(item, situation)):
+            for text in replies.materials_messages(item, chosen):
                 dispatcher.utter_message(text=text)
             offer = "booking"
         else:
@@ -163,16 +164,14 @@ async def answer_aside(dispatcher: CollectingDispatcher, tracker: Tracker, snap:
     if found.kind != "item":
         return None
     item = snap.items[found.code]
-    situation = situation_in(item, text, message.get("entities") or [])
-    if len(item["situations"]) == 1:
-        situation = item["situations"][0]["key"]
-    if asked == "materials" and situation is None:
+    chosen = chosen_situation(item, situation_in(item, text, message.get("entities") or []))
+    if asked == "materials" and chosen is None:
         dispatcher.utter_message(text=replies.situations_message(item))
         understood(dispatcher, "clarify", item["code"])
         return {"requested_slot": None, "clarify": "situation", "candidates": [x["key"] for x in item["situations"]],
                 "current_item": item["code"], "last_question": "materials"}
     if asked == "materials":
-        for part in replies.materials_messages(item, situation_of(item, situation), offer_booking=False):
+        for part in replies.materials_messages(item, chosen, offer_booking=False):
             dispatcher.utter_message(text=part)
     else:
         dispatcher.utter_message(text=render_answer(item, asked, snap, today, text))

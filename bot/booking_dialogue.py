@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import replies
 from bot.choices import pick
 from bot.dialogue import citizen_of, clear, stop_form, this_session_backwards, wants_to_stop, yes_or_no
+from bot.error_replies import chat_reply
 from bot.form_steps import not_usable
 from bot.halls import hall_in_text
 from bot.understanding import resolve_item
@@ -22,7 +23,7 @@ from bot.when import parse_day, parse_time, part_of_day
 from knowledge.normalize import normalize
 from knowledge.service import KnowledgeService, Snapshot
 from miniprogram_api.clock import TZ, Clock, clock_text, day_text, span_text
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import DomainError
 from miniprogram_api.services import booking
 
 BOOKING_SLOTS = ("booking_item", "booking_hall", "booking_day", "booking_slot", "booking_confirmed", "booking_options")
@@ -371,8 +372,8 @@ class SubmitBooking(_Booking, Action):
         try:
             appointment, _ = await booking.book(snap, citizen, int(tracker.get_slot("booking_slot")),
                                                 tracker.get_slot("booking_item"), key, self.clock.now())
-        except ApiError as exc:
-            dispatcher.utter_message(text=f"预约没有成功：{exc.message}")
+        except DomainError as exc:
+            dispatcher.utter_message(text=chat_reply(exc, "预约没有成功"))
             return events
         view = booking.appointment_view(appointment, snap)
         dispatcher.utter_message(text=replies.BOOKED.format(**view))
@@ -492,8 +493,8 @@ class SubmitCancel(_Booking, Action):
         citizen = await citizen_of(tracker)
         try:
             a = await booking.cancel(citizen, int(tracker.get_slot("cancel_choice")), self.clock.now())
-        except ApiError as exc:
-            dispatcher.utter_message(text=f"没能取消：{exc.message}")
+        except DomainError as exc:
+            dispatcher.utter_message(text=chat_reply(exc, "没能取消"))
             return events
         view = booking.appointment_view(a, await self.knowledge.snapshot())
         dispatcher.utter_message(text=replies.CANCELLED.format(**view))

@@ -21,7 +21,7 @@ import structlog
 from bot import model_store
 from bot.rasa_client import LOADING_GRACE, MODEL_LOADING_KEY, RasaClient
 from miniprogram_api.config import Settings
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Conflict, Forbidden, NotFound, UpstreamFailed
 from miniprogram_api.instruments import DEPLOYMENTS
 from miniprogram_api.models.training import ModelDeployment, ModelVersion
 
@@ -69,32 +69,32 @@ class DeploymentService:
                                override: bool = False) -> tuple[ModelVersion, ModelDeployment]:
         model = await ModelVersion.get_or_none(id=model_id)
         if model is None:
-            raise ApiError(404, "not_found", "没有这个模型", {"id": str(model_id)})
+            raise NotFound("not_found", "没有这个模型", {"id": str(model_id)})
         if not Path(model.path).is_file():
-            raise ApiError(409, "model_missing", "这个模型的文件已经清理，不能上线", {"id": str(model_id)})
+            raise Conflict("model_missing", "这个模型的文件已经清理，不能上线", {"id": str(model_id)})
         serving = await model_store.serving(self.rasa, self.settings.model_dir)
         if serving and serving.id == model.id:
-            raise ApiError(409, "already_serving", "这个模型已经在服务中", {"id": str(model_id)})
+            raise Conflict("already_serving", "这个模型已经在服务中", {"id": str(model_id)})
         used_override = False
         if action == "rollback":
             if not await model_store.served_before(model):
-                raise ApiError(409, "never_served", "只能回滚到上线过的模型；新模型请用“上线”", {"id": str(model_id)})
+                raise Conflict("never_served", "只能回滚到上线过的模型；新模型请用“上线”", {"id": str(model_id)})
         else:
             if model.intent_accuracy is None:
-                raise ApiError(409, "not_evaluated", "这个模型还没有评估，不能上线", {"id": str(model_id)})
+                raise Conflict("not_evaluated", "这个模型还没有评估，不能上线", {"id": str(model_id)})
             gate = self.gate(model, serving)
             if not gate.passes:
                 if not override:
-                    raise ApiError(409, "accuracy_drop",
+                    raise Conflict("accuracy_drop",
                                    f"新模型的意图准确率 {gate.intent_accuracy:.1%} 比在用模型的 {gate.serving_accuracy:.1%} "
                                    f"低了 {gate.drop:.1%}，超过允许的 {gate.max_drop:.1%}，已拒绝上线；管理员可以强制上线",
                                    {"intent_accuracy": f"{gate.intent_accuracy:.4f}",
                                     "serving_accuracy": f"{gate.serving_accuracy:.4f}", "max_drop": f"{gate.max_drop:.4f}"})
                 if role != "admin":
-                    raise ApiError(403, "forbidden", "只有管理员可以强制上线准确率下降的模型", {"override": "需要管理员"})
+                    raise Forbidden("forbidden", "只有管理员可以强制上线准确率下降的模型", {"override": "需要管理员"})
                 used_override = True
         if not await self.redis.set(LOCK_KEY, f"{model.id}", nx=True, ex=LOCK_SECONDS):
-            raise ApiError(409, "deploy_running", "另一次上线或回滚正在进行，请稍后再试", {})
+            raise Conflict("deploy_running", "另一次上线或回滚正在进行，请稍后再试", {})
         try:
             return model, await self._swap(model, serving, staff, action, used_override)
         finally:
@@ -121,7 +121,7 @@ class DeploymentService:
         await deployment.save(update_fields=["status", "error", "finished_at"])
         DEPLOYMENTS.labels(action, deployment.status).inc()
         if deployment.status != "succeeded":
-            raise ApiError(502, "deploy_failed", "上线失败，已恢复原模型；失败原因见上线记录", {"id": str(model.id)})
+            raise UpstreamFailed("deploy_failed", "上线失败，已恢复原模型；失败原因见上线记录", {"id": str(model.id)})
         return deployment
 
     async def _load(self, base_url: str, path: Path) -> None:

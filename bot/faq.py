@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from knowledge.normalize import normalize
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Conflict, Invalid, NotFound
 from miniprogram_api.models.faq import FaqChange, FaqIntent, UnansweredQuestion
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,14 +87,14 @@ async def clashes(key: str, examples: list[str]) -> list[Clash]:
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
     examples = list(dict.fromkeys(e.strip() for e in data.get("examples", []) if e and e.strip()))
     if len(examples) < MIN_EXAMPLES:
-        raise ApiError(400, "too_few_examples", f"至少需要{MIN_EXAMPLES}个不同的问法", {"examples": f"至少需要{MIN_EXAMPLES}个不同的问法"})
+        raise Invalid("too_few_examples", f"至少需要{MIN_EXAMPLES}个不同的问法", {"examples": f"至少需要{MIN_EXAMPLES}个不同的问法"})
     return {**data, "examples": examples}
 
 
 async def _check(key: str, examples: list[str]) -> None:
     found = await clashes(key, examples)
     if found:
-        raise ApiError(409, "example_conflict", "有问法与其他意图的问法相同或非常相近，请修改后再保存",
+        raise Conflict("example_conflict", "有问法与其他意图的问法相同或非常相近，请修改后再保存",
                        {"clashes": [c.__dict__ for c in found]})
 
 
@@ -105,10 +105,10 @@ async def _audit(key: str, action: str, staff: str, before: FaqIntent | None, af
 async def create(data: dict[str, Any], staff: str) -> FaqIntent:
     data = _clean(data)
     if not KEY.match(data["key"]):
-        raise ApiError(400, "invalid_key", "编码只能用小写字母、数字和下划线，以字母开头",
+        raise Invalid("invalid_key", "编码只能用小写字母、数字和下划线，以字母开头",
                        {"key": "只能用小写字母、数字和下划线，以小写字母开头"})
     if await FaqIntent.exists(key=data["key"]):
-        raise ApiError(409, "faq_exists", f"已有编码为 {data['key']} 的 FAQ")
+        raise Conflict("faq_exists", f"已有编码为 {data['key']} 的 FAQ")
     await _check(data["key"], data["examples"])
     faq = await FaqIntent.create(**data, updated_by=staff)
     await _audit(faq.key, "create", staff, None, faq)
@@ -118,7 +118,7 @@ async def create(data: dict[str, Any], staff: str) -> FaqIntent:
 async def get(key: str) -> FaqIntent:
     faq = await FaqIntent.get_or_none(key=key)
     if faq is None:
-        raise ApiError(404, "faq_not_found", "没有这个 FAQ")
+        raise NotFound("faq_not_found", "没有这个 FAQ")
     return faq
 
 
@@ -206,7 +206,7 @@ async def handle(ids: list[int], action: str, staff: str, faq_key: str | None = 
                  new: dict[str, Any] | None = None) -> FaqIntent | None:
     questions = await UnansweredQuestion.filter(id__in=ids, handled=False)
     if not questions:
-        raise ApiError(404, "questions_not_found", "这些问题不在收件箱里（可能已处理）")
+        raise NotFound("questions_not_found", "这些问题不在收件箱里（可能已处理）")
     texts = list(dict.fromkeys(q.text for q in questions))
     faq = None
     if action == "add_example":

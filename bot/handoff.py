@@ -1,36 +1,30 @@
 """Hand-off to human agents: the queue, claiming, replies both ways, transfer, closing (by the agent,
-by the idle rule), leave-a-message tickets outside agent hours or when nobody claims in time, and the
-rating asked for afterwards. State lives in the database; Redis only carries the live announcements."""
+by the idle rule), and the rating asked for afterwards (bot.chat_rating reads it). Outside agent hours,
+or when nobody claims in time, the citizen leaves a message (bot.handoff_tickets). State lives in the
+database; Redis only carries the live announcements."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from bot.delivery import Delivered, Delivery, message_view, reason_text
+from bot.chat_rating import RATING_QUESTION, parse_rating
+from bot.delivery import Delivered, Delivery, message_view
+from bot.handoff_tickets import TicketService
+from knowledge.opening_hours import open_periods, parse_periods
 from knowledge.service import KnowledgeService
 from miniprogram_api.clock import TZ, Clock
-from miniprogram_api.errors import ApiError
-from miniprogram_api.logging import mask_phone
-from miniprogram_api.models.citizen import Citizen
+from miniprogram_api.errors import Conflict, Forbidden, NotFound
 from miniprogram_api.models.conversation import Conversation, TranscriptMessage
-from miniprogram_api.models.handoff import Handoff, Ticket
+from miniprogram_api.models.handoff import Handoff
 from miniprogram_api.models.staff import StaffAccount
-from miniprogram_api.services.citizens import citizen_for_channel
 
 log = structlog.get_logger(__name__)
-
-RATING_LEVELS = {"非常满意": 1, "满意": 2, "基本满意": 3, "不满意": 4, "非常不满意": 5}
-# How citizens say the same levels in their own words (matched anywhere, the longest first).
-RATING_WORDS = {**RATING_LEVELS, "很满意": 1, "特别满意": 1, "十分满意": 1, "很不满意": 5, "特别不满意": 5,
-                "十分不满意": 5, "不太满意": 4, "不是很满意": 4, "不怎么满意": 4, "还算满意": 3, "比较满意": 2}
-RATING_QUESTION = "请为本次服务评价，回复：非常满意、满意、基本满意、不满意、非常不满意（或5到1分）。"
-
 
 @dataclass(frozen=True)
 class HandoffSettings:
@@ -41,69 +35,11 @@ class HandoffSettings:
     hall: str = "SMZX"
 
 
-def _periods(spec: str) -> list[tuple[time, time]]:
-    out = []
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        a, _, b = part.partition("-")
-        out.append((time.fromisoformat(a.strip()), time.fromisoformat(b.strip())))
-    return out
-
-
-@dataclass(frozen=True)
-class ChatRating:
-    level: int  # 1 非常满意 … 5 非常不满意 (LEVELS in miniprogram_api/services/ratings.py)
-    comment: str = ""  # the rest of what the citizen wrote
-
-
-_NUMERALS = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
-# The scale: RATING_QUESTION offers "5到1分" next to 非常满意 … 非常不满意, so points and stars count up
-# (5分 / 五星 / 满分 = 非常满意, 1分 = 非常不满意) while the levels count down: N points is level 6 - N.
-# A number counts only with 分/星 ("等了15分钟" / "三分之一" / "一分钱" are not ratings), except alone.
-_POINTS = re.compile(r"(?<![0-9.一二三四五六七八九十百两])(?:打|给|评)?个?([1-5一二两三四五])(?:颗星|分|星)(?![钟之钱半])")
-_FULL_MARKS = re.compile(r"(?:打|给)?个?满分")
-_WORDS = re.compile("(?:" + "|".join(sorted(RATING_WORDS, key=len, reverse=True)) + ")(?!度)")  # not 满意度
-_PUNCT = " \t\r\n，,。.!！?？~～、;；:：…"
-_PARTICLES = "吧啊呀呢哈嗯哦"  # "4分吧，…"
-# What people put before the rating that says nothing of its own: "我不是很满意，太慢了" → "太慢了".
-_LEAD_INS = re.compile(r"(?:我|我觉得|我感觉|感觉|总体|总的来说|总体来说|整体来说|还是|就)?")
-
-
-def _comment(text: str, span: tuple[int, int]) -> str:
-    before = text[:span[0]].strip(_PUNCT)
-    after = text[span[1]:].lstrip(_PUNCT + _PARTICLES).strip()
-    if _LEAD_INS.fullmatch(before):
-        before = ""
-    rest = "，".join(part for part in (before, after) if part)
-    # "5分，非常满意": a second way of saying the rating is not a comment.
-    return "" if _WORDS.fullmatch(rest.strip(_PUNCT)) or rest.strip(_PUNCT) == "满分" else rest
-
-
-def parse_rating(text: str) -> ChatRating | None:
-    """The level and the rest as a comment from "5", "4分吧，回复挺快但等太久", "打五星", "满分",
-    "非常满意，工作人员很耐心" …; None when it is not a rating."""
-    t = text.strip()
-    bare = t.strip(_PUNCT + _PARTICLES)
-    if bare in _NUMERALS:
-        return ChatRating(6 - _NUMERALS[bare])
-    if m := _POINTS.search(t):
-        return ChatRating(6 - _NUMERALS[m.group(1)], _comment(t, m.span()))
-    if m := _FULL_MARKS.search(t):
-        return ChatRating(1, _comment(t, m.span()))
-    if m := _WORDS.search(t):
-        return ChatRating(RATING_WORDS[m.group(0)], _comment(t, m.span()))
-    return None
-
-
-def without_greeting(text: str) -> str:
-    """Staff often start with a greeting the composed answer already has: "您好，关于您的留言……"."""
-    rest = re.sub(r"^[\s，,。.!！~～、:：]*(?:您好|你好)[\s，,。.!！~～、:：]*", "", text)
-    return rest or text
-
-
 class HandoffService:
     def __init__(self, delivery: Delivery, knowledge: KnowledgeService, clock: Clock, settings: HandoffSettings,
-                 rate=None):
+                 tickets: TicketService, rate=None):
         self.delivery, self.knowledge, self.clock, self.settings = delivery, knowledge, clock, settings
+        self.tickets = tickets  # where a message goes when no agent can take the chat
         self.rate = rate  # async (conversation, handoff_id, level, comment) -> None: the 好差评 service
 
     # -- agent hours -------------------------------------------------------------------------------
@@ -113,23 +49,10 @@ class HandoffService:
         snap = await self.knowledge.snapshot()
         local = now.astimezone(TZ)
         if self.settings.agent_hours:
-            periods = _periods(self.settings.agent_hours) if snap.calendar.is_workday(local.date()) else []
+            periods = parse_periods(self.settings.agent_hours) if snap.calendar.is_workday(local.date()) else []
         else:
-            hall = snap.halls.get(self.settings.hall)
-            hours = hall["opening_hours"] if hall else {}
-            day = (hours.get("weekdays") if snap.calendar.is_workday(local.date())
-                   else None if local.date() in snap.calendar.special_days
-                   else hours.get("saturday") if local.weekday() == 5 else hours.get("sunday") if local.weekday() == 6 else None)
-            periods = []
-            if day:
-                if day.get("am"):
-                    periods.append(tuple(day["am"]))
-                if day.get("pm"):
-                    periods.append(tuple(day["pm"]))
-                if day.get("noon_service") and day.get("am") and day.get("pm"):
-                    periods.append((day["am"][1], day["pm"][0]))
-            periods = [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in periods]
-        return any(a <= local.time() < b for a, b in periods)
+            periods = open_periods(snap.halls.get(self.settings.hall) or {}, local.date(), snap.calendar)
+        return any(p.holds(local.time()) for p in periods)
 
     def hours_text(self) -> str:
         return self.settings.agent_hours.replace(",", "、") if self.settings.agent_hours else "市民服务中心办公时间"
@@ -167,9 +90,8 @@ class HandoffService:
                 return ["好的。还有什么需要帮您查询的吗？"]
             # Left outside agent hours, or in hours after nobody claimed the hand-off in time.
             reason = "unclaimed" if await self.within_agent_hours(self.clock.now()) else "outside_hours"
-            ticket = await Ticket.create(conversation=conversation, text=text, reason=reason)
+            ticket = await self.tickets.leave(conversation, text, reason)
             await self._set_state(conversation, "bot")
-            await self.delivery.announce({"type": "ticket", "ticket_id": ticket.id})
             return [f"已收到您的留言（工单号 {ticket.id}），工作人员会尽快回复您。"]
         handoff = await self.current(conversation)
         if handoff is not None:
@@ -205,7 +127,7 @@ class HandoffService:
     async def get(self, handoff_id: int) -> Handoff:
         handoff = await Handoff.get_or_none(id=handoff_id).prefetch_related("conversation", "agent")
         if handoff is None:
-            raise ApiError(404, "handoff_not_found", "没有找到这个会话")
+            raise NotFound("handoff_not_found", "没有找到这个会话")
         return handoff
 
     async def claim(self, handoff_id: int, agent: StaffAccount) -> Handoff:
@@ -216,7 +138,7 @@ class HandoffService:
         handoff = await self.get(handoff_id)
         if not won:
             who = handoff.agent.name if handoff.agent else "其他客服"
-            raise ApiError(409, "already_claimed", f"这个会话已由{who}接入" if handoff.status == "active" else "这个会话已不在队列中")
+            raise Conflict("already_claimed", f"这个会话已由{who}接入" if handoff.status == "active" else "这个会话已不在队列中")
         await self._set_state(handoff.conversation, "agent")
         await self.delivery.to_citizen(handoff.conversation, "agent", f"您好，我是人工客服{agent.name}，请问有什么可以帮您？",
                                        {"agent": agent.name})
@@ -227,9 +149,9 @@ class HandoffService:
 
     def _own(self, handoff: Handoff, agent: StaffAccount) -> None:
         if handoff.status != "active":
-            raise ApiError(409, "not_active", "这个会话当前不在人工服务中")
+            raise Conflict("not_active", "这个会话当前不在人工服务中")
         if handoff.agent_id != agent.id and agent.role != "admin":
-            raise ApiError(403, "not_your_conversation", "这个会话由其他客服接待")
+            raise Forbidden("not_your_conversation", "这个会话由其他客服接待")
 
     async def reply(self, handoff_id: int, agent: StaffAccount, text: str) -> Delivered:
         handoff = await self.get(handoff_id)
@@ -243,7 +165,7 @@ class HandoffService:
         self._own(handoff, agent)
         target = await StaffAccount.get_or_none(id=to_id, active=True)
         if target is None or target.role not in ("agent", "admin"):
-            raise ApiError(404, "agent_not_found", "没有这位客服")
+            raise NotFound("agent_not_found", "没有这位客服")
         handoff.agent_id, handoff.agent_active_at = target.id, self.clock.now()
         await handoff.save(update_fields=["agent_id", "agent_active_at"])
         await self.delivery.to_citizen(handoff.conversation, "agent", f"已为您转接给客服{target.name}，请稍候。")
@@ -258,7 +180,7 @@ class HandoffService:
             closed = await Handoff.filter(id=handoff.id, status="active").update(
                 status="closed", closed_at=self.clock.now(), closed_reason=reason)
         if not closed:
-            raise ApiError(409, "not_active", "这个会话当前不在人工服务中")
+            raise Conflict("not_active", "这个会话当前不在人工服务中")
         conversation = handoff.conversation
         conversation.state, conversation.rating_handoff_id = "bot", handoff.id
         await conversation.save(update_fields=["state", "rating_handoff_id"])
@@ -304,7 +226,7 @@ class HandoffService:
         conversation.state = state
         await conversation.save(update_fields=["state", "updated_at"])
 
-    # -- views and tickets -------------------------------------------------------------------------
+    # -- views -------------------------------------------------------------------------------------
     async def queue(self) -> dict[str, list[dict[str, Any]]]:
         now = self.clock.now()
         rows = await Handoff.filter(status__in=("waiting", "active")).order_by("requested_at", "id").prefetch_related(
@@ -326,53 +248,10 @@ class HandoffService:
                 "agent": handoff.agent.name if handoff.agent else None, "reason": handoff.reason,
                 "messages": [message_view(m) for m in rows[-200:]]}
 
-    async def tickets(self, status: str | None) -> list[dict[str, Any]]:
-        """The list view: the citizen's phone masked (contact() gives it whole, for the call-back)."""
-        query = Ticket.all() if status is None else Ticket.filter(status=status)
-        views = []
-        for t in await query.order_by("id").prefetch_related("conversation"):
-            view = {"id": t.id, "status": t.status, "text": t.text, "answer": t.answer, "delivered": t.delivered,
-                    "created_at": t.created_at.isoformat(), "contact": None}
-            if (citizen := await citizen_of(t.conversation)) is not None and (citizen.name or citizen.phone):
-                view["contact"] = {"name": citizen.name, "phone": mask_phone(citizen.phone)}
-            if t.answer and not t.delivered:
-                reason = await self._ticket_undelivered_reason(t)
-                view["undelivered_reason"], view["undelivered"] = reason, reason_text(reason)
-            views.append(view)
-        return views
-
-    async def _ticket_undelivered_reason(self, ticket: Ticket) -> str | None:
-        rows = await TranscriptMessage.filter(conversation_id=ticket.conversation_id, role="agent").order_by("-id").limit(20)
-        row = next((m for m in rows if (m.data or {}).get("ticket") == ticket.id), None)
-        return row.data.get("undelivered_reason") if row else None
-
-    async def contact(self, ticket_id: int) -> dict[str, str] | None:
-        ticket = await Ticket.get_or_none(id=ticket_id).prefetch_related("conversation")
-        if ticket is None:
-            raise ApiError(404, "ticket_not_found", "没有找到这个留言工单")
-        citizen = await citizen_of(ticket.conversation)
-        return {"name": citizen.name, "phone": citizen.phone} if citizen and (citizen.name or citizen.phone) else None
-
-    async def answer_ticket(self, ticket_id: int, agent: StaffAccount, text: str) -> tuple[Ticket, Delivered]:
-        ticket = await Ticket.get_or_none(id=ticket_id).prefetch_related("conversation")
-        if ticket is None:
-            raise ApiError(404, "ticket_not_found", "没有找到这个留言工单")
-        if ticket.status != "open":
-            raise ApiError(409, "ticket_answered", "这个留言已经回复过了")
-        outcome = await self.delivery.to_citizen(
-            ticket.conversation, "agent", f"您好，关于您的留言（工单号 {ticket.id}）：{without_greeting(text)}",
-            {"ticket": ticket.id})
-        ticket.answer, ticket.answered_by_id, ticket.answered_at = text, agent.id, self.clock.now()
-        # Not delivered, it stays open: in the open list, with the citizen's contact, for a call-back. The
-        # official account's next passive reply to the citizen carries it and then marks it answered.
-        ticket.delivered, ticket.status = bool(outcome), "answered" if outcome else "open"
-        await ticket.save()
-        return ticket, outcome
-
     async def join(self, conversation: Conversation, agent: StaffAccount) -> Handoff:
         """An agent takes a conversation the bot is having, without a request from the citizen."""
         if conversation.state in ("waiting", "agent"):
-            raise ApiError(409, "already_handed_off", "这个对话已在人工服务或排队中")
+            raise Conflict("already_handed_off", "这个对话已在人工服务或排队中")
         now = self.clock.now()
         handoff = await Handoff.create(conversation=conversation, reason="agent_joined", status="active", agent=agent,
                                        requested_at=now, claimed_at=now, agent_active_at=now)
@@ -380,8 +259,3 @@ class HandoffService:
         await self.delivery.to_citizen(conversation, "agent", f"您好，我是人工客服{agent.name}，看到您的咨询，由我来为您服务。")
         await self.delivery.announce({"type": "claimed", "handoff_id": handoff.id, "agent": agent.name})
         return handoff
-
-
-async def citizen_of(conversation: Conversation) -> Citizen | None:
-    """The citizen behind a conversation, if one is known (a ticket view must not create citizens)."""
-    return await citizen_for_channel(conversation.channel, conversation.user_id, create=False)

@@ -3,6 +3,7 @@ number, then the status and the latest step — the same query as the public pro
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -10,9 +11,13 @@ from rasa_sdk.events import FollowupAction, SlotSet
 
 from bot import replies
 from bot.dialogue import citizen_of, clear, stop_form, wants_to_stop
+from bot.error_replies import chat_reply
 from bot.form_steps import not_usable
-from knowledge.service import KnowledgeService
+from knowledge.service import KnowledgeService, Snapshot
 from miniprogram_api.clock import Clock
+from miniprogram_api.errors import DomainError
+from miniprogram_api.models import Citizen
+from miniprogram_api.services import applications
 
 PROGRESS_SLOTS = ("progress_number", "progress_id4")
 NUMBER = re.compile(r"[Yy][Xx]\d{14}")
@@ -25,6 +30,28 @@ def number_in(text: str, entities: list[dict[str, Any]]) -> str | None:
             return str(e["value"]).strip().upper()
     m = NUMBER.search(text)
     return m.group().upper() if m else None
+
+
+async def progress_reply(snap: Snapshot, number: str, id_last4: str, who: str, now: datetime,
+                         citizen: Citizen | None = None) -> str:
+    """The bot's answer to a progress question: the status, the latest step, the promised date."""
+    try:
+        a = await applications.query_progress(number, id_last4, who, now, citizen)
+    except DomainError as exc:
+        return chat_reply(exc)
+    events = await applications.timeline(a)
+    view = applications.application_view(a, snap, now, events)
+    last = view["timeline"][-1]
+    lines = [f"办件 {a.number}（{view['item_name']}）", f"当前状态：{a.status}",
+             f"最近一步：{last['at'][:16].replace('T', ' ')} {last['note'] or last['status']}"]
+    if a.status == "补正":
+        lines.append("需要补交：" + "、".join(a.supplement))
+    elif a.status == "不予受理":
+        lines.append("理由：" + a.reason)
+    if a.promised_date and a.status in applications.OPEN:
+        late = "（已超期，我们会督办）" if view["overdue"] else ""
+        lines.append(f"承诺办结日期：{a.promised_date.month}月{a.promised_date.day}日{late}")
+    return "\n".join(lines)
 
 
 class _Progress:
@@ -96,8 +123,6 @@ class SubmitProgress(_Progress, Action):
         return "action_submit_progress"
 
     async def run(self, dispatcher, tracker, domain):
-        from miniprogram_api.services.applications import progress_reply
-
         events = clear(tracker, *PROGRESS_SLOTS)
         number, last4 = tracker.get_slot("progress_number"), tracker.get_slot("progress_id4")
         if number and last4:

@@ -22,7 +22,7 @@ from tortoise.exceptions import IntegrityError
 from bot import evaluation, faq, model_store
 from bot.rasa_client import RasaClient
 from miniprogram_api.config import Settings
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Conflict
 from miniprogram_api.instruments import TRAINING_RUNS
 from miniprogram_api.models.faq import FaqIntent
 from miniprogram_api.models.training import ModelVersion, TrainingRun
@@ -91,7 +91,7 @@ class TrainingService:
                                            message="正在导出 FAQ")
         except IntegrityError:
             running = await TrainingRun.get_or_none(lock=LOCK)
-            raise ApiError(409, "training_running", "已有一次训练正在进行，请等它结束后再试",
+            raise Conflict("training_running", "已有一次训练正在进行，请等它结束后再试",
                            {"run_id": str(running.id) if running else ""}) from None
         run.log_path = str(self.settings.model_dir / "runs" / str(run.id) / "train.log")
         await run.save(update_fields=["log_path"])

@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 import structlog
 from redis.exceptions import LockError, RedisError
 
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Unavailable
 
 log = structlog.get_logger(__name__)
 
@@ -22,12 +22,11 @@ log = structlog.get_logger(__name__)
 MAX_WAITING = 500
 
 
-class TurnBusy(ApiError):
-    """The citizen's queue is full or the lock could not be had in time: 503 with Retry-After."""
+class TurnBusy(Unavailable):
+    """The citizen's queue is full or the lock could not be had in time: try again after `retry_after` s."""
 
     def __init__(self, retry_after: int):
-        super().__init__(503, "busy", "您发的消息太多了，请稍等片刻再发", {"Retry-After": str(retry_after)})
-        self.retry_after = retry_after
+        super().__init__("busy", "您发的消息太多了，请稍等片刻再发", {"Retry-After": str(retry_after)}, retry_after)
 
 
 class _Queue:

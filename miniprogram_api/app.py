@@ -11,6 +11,7 @@ from bot.conversation import ConversationService
 from bot.delivery import Delivery
 from bot.deployment import DeploymentService
 from bot.handoff import HandoffService, HandoffSettings
+from bot.handoff_tickets import TicketService
 from bot.rasa_client import RasaClient
 from bot.training import TrainingService
 from knowledge.service import KnowledgeService
@@ -32,6 +33,7 @@ from miniprogram_api.keys import (
     RASA,
     REDIS,
     SETTINGS,
+    TICKETS,
     TRAINING,
     WXA,
 )
@@ -107,8 +109,10 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
             await rating_service.rate_handoff_in_chat(await knowledge.snapshot(), conversation, handoff_id, level,
                                                       clock.now(), comment)
 
+        app[TICKETS] = TicketService(app[DELIVERY], clock)
         app[HANDOFF] = HandoffService(app[DELIVERY], knowledge, clock, HandoffSettings(
-            settings.agent_hours, settings.agent_idle_minutes, settings.agent_claim_minutes), rate=rate_handoff)
+            settings.agent_hours, settings.agent_idle_minutes, settings.agent_claim_minutes), app[TICKETS],
+            rate=rate_handoff)
         app[CONVERSATIONS] = ConversationService(app[RASA], app[REDIS], app[HANDOFF],
                                                  lock_seconds=settings.turn_lock_seconds)
         app[TRAINING] = TrainingService(settings, app[RASA])

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Forbidden, Unauthorized
 from miniprogram_api.field_names import roles_text
 from miniprogram_api.keys import CITIZEN, REDIS, STAFF
 from miniprogram_api.services.staff import account_for_session, authenticate
@@ -32,7 +32,7 @@ def require_staff(*roles: str) -> Callable[[Handler], Handler]:
         async def wrapper(request: web.Request) -> web.StreamResponse:
             account = await staff_account(request)
             if roles and account.role != "admin" and account.role not in roles:
-                raise ApiError(403, "forbidden", "当前账号没有这项操作的权限", {"role": f"需要以下角色之一：{roles_text(roles)}"})
+                raise Forbidden("forbidden", "当前账号没有这项操作的权限", {"role": f"需要以下角色之一：{roles_text(roles)}"})
             request[STAFF] = account
             return await handler(request)
 
@@ -48,11 +48,11 @@ async def staff_account(request: web.Request):
     elif session := request.cookies.get(SESSION_COOKIE, ""):
         account = await account_for_session(request.app[REDIS], session)
         if account is None:
-            raise ApiError(401, "session_expired", "登录已过期，请重新输入令牌")
+            raise Unauthorized("session_expired", "登录已过期，请重新输入令牌")
     else:
-        raise ApiError(401, "unauthorized", "请先登录（缺少工作人员令牌）", {"Authorization": "应为：Bearer 加工作人员令牌"})
+        raise Unauthorized("unauthorized", "请先登录（缺少工作人员令牌）", {"Authorization": "应为：Bearer 加工作人员令牌"})
     if account is None:
-        raise ApiError(401, "unauthorized", "工作人员令牌无效或已停用")
+        raise Unauthorized("unauthorized", "工作人员令牌无效或已停用")
     return account
 
 
@@ -70,10 +70,10 @@ def require_citizen(handler: Handler) -> Handler:
 
         token = bearer_token(request)
         if not token:
-            raise ApiError(401, "unauthorized", "请先登录小程序", {"Authorization": "应为：Bearer 加登录后得到的令牌"})
+            raise Unauthorized("unauthorized", "请先登录小程序", {"Authorization": "应为：Bearer 加登录后得到的令牌"})
         citizen = await citizen_for_token(request.app[REDIS], token)
         if citizen is None:
-            raise ApiError(401, "session_expired", "登录已过期，请重新登录")
+            raise Unauthorized("session_expired", "登录已过期，请重新登录")
         request[CITIZEN] = citizen
         return await handler(request)
 

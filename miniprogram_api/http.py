@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 import structlog
 from aiohttp import web
 
+from miniprogram_api import errors
 from miniprogram_api.digits import plain_digits
-from miniprogram_api.errors import ApiError
 
 log = structlog.get_logger(__name__)
 BodyT = TypeVar("BodyT")
@@ -33,12 +33,21 @@ _HTTP_MESSAGES = {400: "请求有误", 401: "请先登录", 403: "没有权限�
                   415: "不支持这种内容类型", 429: "请求太频繁，请稍后再试"}
 
 
+# The one place a domain error's kind becomes an HTTP status.
+_STATUS = {errors.Invalid: 400, errors.Unauthorized: 401, errors.Forbidden: 403, errors.NotFound: 404,
+           errors.Conflict: 409, errors.RateLimited: 429, errors.UpstreamFailed: 502, errors.Unavailable: 503}
+
+
+def http_status(exc: errors.DomainError) -> int:
+    return next((_STATUS[kind] for kind in type(exc).__mro__ if kind in _STATUS), 400)
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler):
     try:
         return await handler(request)
-    except ApiError as exc:
-        response = error_response(exc.status, exc.code, exc.message, exc.fields)
+    except errors.DomainError as exc:
+        response = error_response(http_status(exc), exc.code, exc.message, exc.fields)
         if retry_after := getattr(exc, "retry_after", None):
             response.headers["Retry-After"] = str(retry_after)
         return response
@@ -64,7 +73,7 @@ def int_param(request: web.Request, name: str, default: int, low: int, high: int
         return default
     if not plain_digits(raw) or not low <= int(raw) <= high:
         text = f"{query_label(name)}应为{low}到{high}之间的整数"
-        raise ApiError(400, "invalid_parameter", text, {name: text})
+        raise errors.Invalid("invalid_parameter", text, {name: text})
     return int(raw)
 
 
@@ -74,7 +83,7 @@ def bool_param(request: web.Request, name: str) -> bool:
     raw = request.query.get(name, "false")
     if raw not in ("true", "false", "1", "0"):
         text = f"{query_label(name)}应为 true 或 false"
-        raise ApiError(400, "invalid_parameter", text, {name: text})
+        raise errors.Invalid("invalid_parameter", text, {name: text})
     return raw in ("true", "1")
 
 
@@ -85,14 +94,14 @@ async def parse_body(request: web.Request, model: type[BodyT]) -> BodyT:
     try:
         raw = await request.json()
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
-        raise ApiError(400, "invalid_json", "请求内容不是合法的 JSON", {"body": "不是合法的 JSON"}) from None
+        raise errors.Invalid("invalid_json", "请求内容不是合法的 JSON", {"body": "不是合法的 JSON"}) from None
     if not isinstance(raw, dict):
-        raise ApiError(400, "invalid_json", "请求内容应为 JSON 对象", {"body": "应为 JSON 对象"})
+        raise errors.Invalid("invalid_json", "请求内容应为 JSON 对象", {"body": "应为 JSON 对象"})
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         message, fields = explain_validation_errors(model, exc.errors())
-        raise ApiError(400, "invalid_body", message, fields) from None
+        raise errors.Invalid("invalid_body", message, fields) from None
 
 
 # --- pydantic's validation errors, said in Chinese -------------------------------------------------

@@ -9,6 +9,7 @@ from bot.conversation import ConversationService
 from bot.delivery import Delivery
 from bot.deployment import DeploymentService
 from bot.handoff import HandoffService
+from bot.handoff_tickets import TicketService
 from bot.rasa_client import RasaClient
 from bot.training import TrainingService
 from bot.wechat.channel import WeChatChannel
@@ -31,6 +32,7 @@ WXA = web.AppKey("wxa", WeChatApi)  # the mini-program's WeChat API
 OFFICIAL = web.AppKey("official", WeChatApi)  # the official account's WeChat API
 DELIVERY = web.AppKey("delivery", Delivery)
 HANDOFF = web.AppKey("handoff", HandoffService)
+TICKETS = web.AppKey("tickets", TicketService)  # leave-a-message tickets
 CLOCK = web.AppKey("clock", Clock)
 NOTIFIER = web.AppKey("notifier", Notifier)
 WECHAT = web.AppKey("wechat", WeChatChannel)  # the official-account channel

@@ -16,7 +16,8 @@ import structlog
 from aiohttp import web
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import DomainError, Forbidden
+from miniprogram_api.http import http_status
 from miniprogram_api.instruments import AGENT_QUEUE_LENGTH, HTTP_REQUEST_DURATION
 from miniprogram_api.keys import SETTINGS
 from miniprogram_api.models.handoff import Handoff
@@ -42,7 +43,10 @@ async def metrics_middleware(request: web.Request, handler):
         response = await handler(request)
         status = response.status
         return response
-    except (ApiError, web.HTTPException) as exc:  # the error middleware, outside this one, answers them
+    except DomainError as exc:  # the error middleware, outside this one, answers it
+        status = http_status(exc)
+        raise
+    except web.HTTPException as exc:
         status = exc.status
         raise
     finally:
@@ -94,7 +98,7 @@ async def _count_waiting_handoffs() -> None:
 
 async def metrics(request: web.Request) -> web.Response:
     if not may_scrape(request, request.app[SETTINGS].metrics_token):
-        raise ApiError(403, "forbidden", "只能从本机或凭指标令牌读取运行指标")
+        raise Forbidden("forbidden", "只能从本机或凭指标令牌读取运行指标")
     await _count_waiting_handoffs()
     return web.Response(body=scrape(), headers={"Content-Type": CONTENT_TYPE})
 

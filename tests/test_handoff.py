@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.handoff import ChatRating, parse_rating, without_greeting
+from bot.chat_rating import ChatRating, parse_rating
+from bot.handoff_tickets import without_greeting
 from miniprogram_api import housekeeping
 from miniprogram_api.app import create_app
 from miniprogram_api.clock import TZ, Clock

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from bot import customer_service as cs
-from miniprogram_api.keys import CLOCK, CONVERSATIONS, HANDOFF, REDIS
+from miniprogram_api.keys import CLOCK, CONVERSATIONS, HANDOFF, REDIS, TICKETS
 from miniprogram_api.models.applications import Rating
 from miniprogram_api.models.citizen import Citizen
 from miniprogram_api.models.conversation import Conversation, TranscriptMessage
@@ -165,7 +165,7 @@ async def test_a_late_ticket_answer_closes_the_ticket(wechat_app):
     ticket = await Ticket.create(conversation=conversation, text="想问进度", reason="outside_hours")
     await redis.delete(f"govhall:wechat:cs:{openid}")
     account, _ = await add_staff(f"周坐席{uuid.uuid4().hex[:4]}", "agent")
-    t, outcome = await app.app[HANDOFF].answer_ticket(ticket.id, account, "你好，已经办结了")
+    t, outcome = await app.app[TICKETS].answer_ticket(ticket.id, account, "你好，已经办结了")
     assert t.status == "open" and not outcome and outcome.reason_text == "群众超过48小时没有发消息"
     reply = reply_fields(await app.say(openid, "在吗"))["Content"]
     assert reply.startswith(f"【客服回复】您好，关于您的留言（工单号 {ticket.id}）：已经办结了\n\n答复：在吗")

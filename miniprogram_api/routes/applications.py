@@ -7,7 +7,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, field_validator
 
 from miniprogram_api.auth import BACKOFFICE, bearer_token, require_citizen, require_staff
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Invalid
 from miniprogram_api.http import bool_param, json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CLOCK, KNOWLEDGE, NOTIFIER, REDIS, STAFF
 from miniprogram_api.models.applications import STATUSES
@@ -75,7 +75,7 @@ async def create(request: web.Request) -> web.Response:
 async def staff_list(request: web.Request) -> web.Response:
     status = request.query.get("status")
     if status is not None and status not in STATUSES:
-        raise ApiError(400, "invalid_parameter", "没有这种办件状态", {"status": f"可选：{'、'.join(STATUSES)}"})
+        raise Invalid("invalid_parameter", "没有这种办件状态", {"status": f"可选：{'、'.join(STATUSES)}"})
     snap, now = await request.app[KNOWLEDGE].snapshot(), request.app[CLOCK].now()
     rows = await applications.staff_list(status, bool_param(request, "overdue"), now)
     return json_response({"applications": [applications.application_view(a, snap, now, staff=True) for a in rows]})

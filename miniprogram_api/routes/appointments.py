@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from miniprogram_api.auth import MANAGER, require_citizen, require_staff
 from miniprogram_api.digits import plain_digits
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Invalid, NotFound
 from miniprogram_api.http import bool_param, json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CLOCK, KNOWLEDGE, NOTIFIER
 from miniprogram_api.openapi import POSITIVE, Param, doc
@@ -43,7 +43,7 @@ class CloseSlotBody(BaseModel, extra="forbid"):
 def _id(request: web.Request, name: str = "id") -> int:
     raw = request.match_info[name]
     if not plain_digits(raw) or not 0 < int(raw) < 2**31:
-        raise ApiError(404, "appointment_not_found" if name == "id" else "slot_not_found", "没有找到这条记录")
+        raise NotFound("appointment_not_found" if name == "id" else "slot_not_found", "没有找到这条记录")
     return int(raw)
 
 
@@ -51,12 +51,12 @@ def _day(request: web.Request, required: bool) -> date | None:
     raw = request.query.get("day", "").strip()
     if not raw:
         if required:
-            raise ApiError(400, "invalid_parameter", "请指定日期", {"day": "格式应为 YYYY-MM-DD"})
+            raise Invalid("invalid_parameter", "请指定日期", {"day": "格式应为 YYYY-MM-DD"})
         return None
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise ApiError(400, "invalid_parameter", "日期格式应为 YYYY-MM-DD", {"day": "格式应为 YYYY-MM-DD"}) from None
+        raise Invalid("invalid_parameter", "日期格式应为 YYYY-MM-DD", {"day": "格式应为 YYYY-MM-DD"}) from None
 
 
 async def _snap(request: web.Request):
@@ -66,7 +66,7 @@ async def _snap(request: web.Request):
 def _hall(snap, code: str) -> dict:
     hall = snap.halls.get(code.upper())
     if hall is None:
-        raise ApiError(404, "hall_not_found", f"没有找到编码为 {code} 的大厅", {"code": "没有这个大厅编码"})
+        raise NotFound("hall_not_found", f"没有找到编码为 {code} 的大厅", {"code": "没有这个大厅编码"})
     return hall
 
 
@@ -79,7 +79,7 @@ async def list_slots(request: web.Request) -> web.Response:
     hall = _hall(snap, request.match_info["code"])
     item_code = request.query.get("item_code", "").strip()
     if not item_code:
-        raise ApiError(400, "invalid_parameter", "请指定要办理的事项", {"item_code": "必须填写：事项编码"})
+        raise Invalid("invalid_parameter", "请指定要办理的事项", {"item_code": "必须填写：事项编码"})
     slots = await booking.open_slots(snap, hall["code"], item_code, request.app[CLOCK].now(), _day(request, False))
     return json_response({"hall_code": hall["code"], "item_code": item_code.upper(),
                           "slots": [booking.slot_view(s) for s in slots]})

@@ -7,7 +7,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, field_validator
 
 from miniprogram_api.auth import bearer_token, require_citizen
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Forbidden
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import CITIZEN, REDIS, SETTINGS, WXA
 from miniprogram_api.openapi import doc
@@ -56,7 +56,7 @@ async def login(request: web.Request) -> web.Response:
     body = await parse_body(request, LoginBody)
     wxa = request.app[WXA]
     if not wxa.configured:
-        raise ApiError(403, "wechat_not_configured", "小程序尚未配置微信登录（开发环境请用 /api/v1/auth/dev-login）",
+        raise Forbidden("wechat_not_configured", "小程序尚未配置微信登录（开发环境请用 /api/v1/auth/dev-login）",
                        {"WXA_APP_ID": "未设置"})
     return _session(*await citizens.login_with_code(wxa, request.app[REDIS], body.code))
 
@@ -67,9 +67,9 @@ async def dev_login(request: web.Request) -> web.Response:
     # Development only: with no mini-program configured there is no WeChat to ask who the user is. It
     # hands out a session for any openid, so it must be switched on (DEV_LOGIN=1; `make run` does).
     if request.app[WXA].configured:
-        raise ApiError(403, "dev_login_disabled", "已配置微信登录，开发登录已停用")
+        raise Forbidden("dev_login_disabled", "已配置微信登录，开发登录已停用")
     if not request.app[SETTINGS].dev_login:
-        raise ApiError(403, "dev_login_disabled", "开发登录未开启（仅供开发环境，设置 DEV_LOGIN=1）")
+        raise Forbidden("dev_login_disabled", "开发登录未开启（仅供开发环境，设置 DEV_LOGIN=1）")
     body = await parse_body(request, DevLoginBody)
     return _session(*await citizens.dev_login(request.app[REDIS], body.openid))
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from bot.delivery import MAX_WAIT_SECONDS, message_view
 from miniprogram_api.auth import require_citizen
 from miniprogram_api.digits import plain_digits
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Invalid
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CONVERSATIONS, DELIVERY
 from miniprogram_api.models.conversation import Conversation, TranscriptMessage
@@ -33,7 +33,7 @@ async def _conversation(request: web.Request) -> Conversation:
 async def send(request: web.Request) -> web.Response:
     body = await parse_body(request, ChatBody)
     if not body.text.strip():
-        raise ApiError(400, "invalid_body", "消息不能为空", {"text": "消息内容不能只有空白"})
+        raise Invalid("invalid_body", "消息不能为空", {"text": "消息内容不能只有空白"})
     conversation = await _conversation(request)
     turn = await request.app[CONVERSATIONS].handle(CHANNEL, str(request[CITIZEN].id), body.text.strip(),
                                                     body.client_msg_id)
@@ -56,12 +56,12 @@ async def poll(request: web.Request) -> web.Response:
         after = int(raw_after) if plain_digits(raw_after) else -1
         wait = float(request.query.get("wait", "0"))
     except ValueError:
-        raise ApiError(400, "invalid_parameter", "起始消息编号应为整数，等待秒数应为数字",
+        raise Invalid("invalid_parameter", "起始消息编号应为整数，等待秒数应为数字",
                        {"after": "应为整数", "wait": "应为秒数"}) from None
     if not 0 <= after < 2**63:  # a message id is a 64-bit integer in the database
-        raise ApiError(400, "invalid_parameter", "起始消息编号应为非负整数", {"after": "应为0到2^63-1之间的整数"})
+        raise Invalid("invalid_parameter", "起始消息编号应为非负整数", {"after": "应为0到2^63-1之间的整数"})
     if not 0 <= wait <= MAX_WAIT_SECONDS:
-        raise ApiError(400, "invalid_parameter", f"等待秒数应在0到{MAX_WAIT_SECONDS:g}秒之间",
+        raise Invalid("invalid_parameter", f"等待秒数应在0到{MAX_WAIT_SECONDS:g}秒之间",
                        {"wait": f"应在0到{MAX_WAIT_SECONDS:g}秒之间"})
     conversation = await _conversation(request)
     rows = await request.app[DELIVERY].messages_after(conversation, after, wait)

@@ -16,18 +16,18 @@ from bot.console_events import CONSOLE_CHANNEL
 from bot.conversation import sender_id
 from bot.delivery import reason_text
 from bot.rasa_client import RasaUnavailable
-from knowledge.bundles import situation_of
 from miniprogram_api.auth import AGENT, require_staff
 from miniprogram_api.digits import plain_digits
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Invalid, NotFound, Unauthorized
 from miniprogram_api.http import json_response, parse_body
-from miniprogram_api.keys import HANDOFF, KNOWLEDGE, RASA, REDIS, STAFF
+from miniprogram_api.keys import HANDOFF, KNOWLEDGE, RASA, REDIS, STAFF, TICKETS
 from miniprogram_api.models.conversation import Conversation
 from miniprogram_api.models.faq import FaqIntent
 from miniprogram_api.models.handoff import Handoff
 from miniprogram_api.models.staff import PiiReveal, StaffAccount
 from miniprogram_api.openapi import POSITIVE, Param, doc
 from miniprogram_api.services import pii
+from miniprogram_api.services.catalogue import chosen_situation, item_or_raise, situation_choices
 from miniprogram_api.services.staff import issue_ticket, redeem_ticket
 
 log = structlog.get_logger(__name__)
@@ -48,7 +48,7 @@ class TransferBody(BaseModel, extra="forbid"):
 def _id(request: web.Request) -> int:
     raw = request.match_info["id"]
     if not plain_digits(raw) or not 0 < int(raw) < 2**31:
-        raise ApiError(404, "not_found", "没有找到这条记录")
+        raise NotFound("not_found", "没有找到这条记录")
     return int(raw)
 
 
@@ -158,7 +158,7 @@ async def recent(request: web.Request) -> web.Response:
 async def join(request: web.Request) -> web.Response:
     conversation = await Conversation.get_or_none(id=_id(request))
     if conversation is None:
-        raise ApiError(404, "conversation_not_found", "没有找到这个对话")
+        raise NotFound("conversation_not_found", "没有找到这个对话")
     service = request.app[HANDOFF]
     handoff = await service.join(conversation, request[STAFF])
     try:
@@ -197,16 +197,13 @@ async def quick_replies(request: web.Request) -> web.Response:
      query=(Param("situation", {"type": "string"}),))
 @require_staff(*AGENT)
 async def materials(request: web.Request) -> web.Response:
-    item = await request.app[KNOWLEDGE].item(request.match_info["code"])
-    if item is None:
-        raise ApiError(404, "item_not_found", "没有找到这个事项")
-    keys = [s["key"] for s in item["situations"]]
-    key = request.query.get("situation") or keys[0]
-    if key not in keys:
-        raise ApiError(404, "situation_not_found", "没有这种办理情形", {"situation": f"可选：{'、'.join(keys)}"})
-    text = "\n".join(replies.materials_messages(item, situation_of(item, key)))
-    return json_response({"code": item["code"], "name": item["name"], "situation": key, "text": text,
-                          "situations": [{"key": s["key"], "name": s["name"]} for s in item["situations"]]})
+    item = item_or_raise(await request.app[KNOWLEDGE].snapshot(), request.match_info["code"], "code")
+    situation = chosen_situation(item, request.query.get("situation"))
+    # With several situations and none chosen, the agent inserts the question, not a guess.
+    text = ("\n".join(replies.materials_messages(item, situation)) if situation
+            else replies.situations_message(item))
+    return json_response({"code": item["code"], "name": item["name"], "situation": situation and situation["key"],
+                          "text": text, "situations": situation_choices(item)})
 
 
 @routes.get("/admin/console/tickets")
@@ -216,8 +213,8 @@ async def materials(request: web.Request) -> web.Response:
 async def tickets(request: web.Request) -> web.Response:
     status = request.query.get("status")
     if status not in (None, "open", "answered"):
-        raise ApiError(400, "invalid_parameter", "状态只能是 open（待回复）或 answered（已回复）", {"status": "open 或 answered"})
-    return json_response({"tickets": [pii.mask_fields(t, "text") for t in await request.app[HANDOFF].tickets(status)]})
+        raise Invalid("invalid_parameter", "状态只能是 open（待回复）或 answered（已回复）", {"status": "open 或 answered"})
+    return json_response({"tickets": [pii.mask_fields(t, "text") for t in await request.app[TICKETS].list(status)]})
 
 
 @routes.post("/admin/console/tickets/{id}/answer")
@@ -225,7 +222,7 @@ async def tickets(request: web.Request) -> web.Response:
 @require_staff(*AGENT)
 async def answer_ticket(request: web.Request) -> web.Response:
     body = await parse_body(request, TextBody)
-    ticket, outcome = await request.app[HANDOFF].answer_ticket(_id(request), request[STAFF], body.text)
+    ticket, outcome = await request.app[TICKETS].answer_ticket(_id(request), request[STAFF], body.text)
     return json_response({"id": ticket.id, "status": ticket.status, "delivered": ticket.delivered,
                           "reason": outcome.reason, **({} if outcome else {
                               "message": f"回复已保存，但未能送达：{outcome.reason_text}。留言仍在待办中，请电话回访；"
@@ -238,9 +235,9 @@ async def answer_ticket(request: web.Request) -> web.Response:
 @require_staff(*AGENT)
 async def ticket_contact(request: web.Request) -> web.Response:
     ticket_id = _id(request)
-    contact = await request.app[HANDOFF].contact(ticket_id)
+    contact = await request.app[TICKETS].contact(ticket_id)
     if contact is None:
-        raise ApiError(404, "contact_not_found", "这位群众没有留下姓名或电话")
+        raise NotFound("contact_not_found", "这位群众没有留下姓名或电话")
     # The whole number is PII like a revealed message: seeing it is recorded (services/pii.py).
     staff = request[STAFF]
     await PiiReveal.create(staff_name=staff.name, staff_role=staff.role, kind="ticket_contact", ref=str(ticket_id))
@@ -260,7 +257,7 @@ async def live(request: web.Request) -> web.WebSocketResponse:
     # neither the token nor anything reusable ever travels in its URL.
     account = await redeem_ticket(request.app[REDIS], request.query.get("ticket", ""))
     if account is None or account.role not in ("agent", "admin"):
-        raise ApiError(401, "unauthorized", "请先登录（连接凭证无效或已用过）")
+        raise Unauthorized("unauthorized", "请先登录（连接凭证无效或已用过）")
     ws = web.WebSocketResponse(heartbeat=25)
     await ws.prepare(request)
     pubsub = request.app[REDIS].pubsub()

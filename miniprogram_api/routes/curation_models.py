@@ -9,7 +9,7 @@ from bot import evaluation, model_store
 from bot.deployment import deployment_view
 from bot.training import log_tail, run_view
 from miniprogram_api.auth import CURATOR, require_staff
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import NotFound
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import DEPLOYMENT, RASA, SETTINGS, STAFF, TRAINING
 from miniprogram_api.models.training import ModelDeployment, ModelVersion, TrainingRun
@@ -34,7 +34,7 @@ def _id(request: web.Request) -> int:
 async def _found(model, request: web.Request, message: str):
     row = await model.get_or_none(id=_id(request))
     if row is None:
-        raise ApiError(404, "not_found", message, {"id": request.match_info["id"]})
+        raise NotFound("not_found", message, {"id": request.match_info["id"]})
     return row
 
 

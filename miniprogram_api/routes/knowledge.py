@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from knowledge.bundles import situation_of
 from knowledge.service import KnowledgeService
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Invalid, NotFound
 from miniprogram_api.http import int_param, json_response
 from miniprogram_api.keys import KNOWLEDGE
 from miniprogram_api.openapi import Param, doc
+from miniprogram_api.services.catalogue import chosen_situation, item_or_raise, situation_choices
 
 MAX_QUERY_LENGTH = 100
 routes = web.RouteTableDef()
@@ -23,9 +23,9 @@ def _query(request: web.Request) -> str | None:
         return None
     q = request.query["q"].strip()
     if not q:
-        raise ApiError(400, "empty_query", "请输入要查询的事项名称或关键词", {"q": "关键词不能为空"})
+        raise Invalid("empty_query", "请输入要查询的事项名称或关键词", {"q": "关键词不能为空"})
     if len(q) > MAX_QUERY_LENGTH:
-        raise ApiError(400, "query_too_long", f"查询内容太长了，请控制在{MAX_QUERY_LENGTH}个字以内",
+        raise Invalid("query_too_long", f"查询内容太长了，请控制在{MAX_QUERY_LENGTH}个字以内",
                        {"q": f"最多{MAX_QUERY_LENGTH}个字"})
     return q
 
@@ -51,11 +51,7 @@ async def list_items(request: web.Request) -> web.Response:
 
 
 async def _item_or_404(request: web.Request) -> dict:
-    code = request.match_info["code"]
-    item = await _kb(request).item(code)
-    if item is None:
-        raise ApiError(404, "item_not_found", f"没有找到编码为 {code} 的事项", {"code": "没有这个事项编码"})
-    return item
+    return item_or_raise(await _kb(request).snapshot(), request.match_info["code"], "code")
 
 
 @routes.get("/api/v1/items/{code}")
@@ -69,20 +65,15 @@ async def get_item(request: web.Request) -> web.Response:
      query=(Param("situation", {"type": "string"}, description="情形；多情形事项不传时返回可选情形"),))
 async def get_materials(request: web.Request) -> web.Response:
     item = await _item_or_404(request)
-    keys = [s["key"] for s in item["situations"]]
-    key = request.query.get("situation", "").strip()
-    if not key:
-        if len(keys) > 1:
-            # Not an error: the mini-program shows the situations to pick from, as the bot asks.
-            return json_response({"code": item["code"], "name": item["name"], "situation": None,
-                                  "situations": [{"key": s["key"], "name": s["name"]} for s in item["situations"]],
-                                  "message": "这个事项分几种情形，请选择一种", "materials": [],
-                                  "visits_text": item["visits_text"], "online": item["online"]})
-        key = keys[0]
-    if key not in keys:
-        raise ApiError(404, "situation_not_found", "没有这种办理情形", {"situation": f"可选：{'、'.join(keys)}"})
-    situation = situation_of(item, key)
-    return json_response({"code": item["code"], "name": item["name"], "situation": {"key": key, "name": situation["name"]},
+    situation = chosen_situation(item, request.query.get("situation"))
+    if situation is None:
+        # Not an error: the mini-program shows the situations to pick from, as the bot asks.
+        return json_response({"code": item["code"], "name": item["name"], "situation": None,
+                              "situations": situation_choices(item),
+                              "message": "这个事项分几种情形，请选择一种", "materials": [],
+                              "visits_text": item["visits_text"], "online": item["online"]})
+    return json_response({"code": item["code"], "name": item["name"],
+                          "situation": {"key": situation["key"], "name": situation["name"]},
                           "materials": situation["materials"], "visits_text": item["visits_text"], "online": item["online"]})
 
 
@@ -103,7 +94,7 @@ async def get_bundle(request: web.Request) -> web.Response:
     code = request.match_info["code"]
     bundle = await _kb(request).bundle(code)
     if bundle is None:
-        raise ApiError(404, "bundle_not_found", f"没有找到编码为 {code} 的“一件事”", {"code": "没有这个“一件事”编码"})
+        raise NotFound("bundle_not_found", f"没有找到编码为 {code} 的“一件事”", {"code": "没有这个“一件事”编码"})
     return json_response(bundle)
 
 
@@ -119,5 +110,5 @@ async def get_hall(request: web.Request) -> web.Response:
     code = request.match_info["code"]
     hall = (await _kb(request).snapshot()).halls.get(code.upper())
     if hall is None:
-        raise ApiError(404, "hall_not_found", f"没有找到编码为 {code} 的大厅", {"code": "没有这个大厅编码"})
+        raise NotFound("hall_not_found", f"没有找到编码为 {code} 的大厅", {"code": "没有这个大厅编码"})
     return json_response(hall)

@@ -11,7 +11,7 @@ from bot.conversation import turn_from_rasa
 from bot.rasa_client import RasaUnavailable
 from bot.understanding import faq_key, ranked_items
 from miniprogram_api.auth import CURATOR, require_staff
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Invalid, Unavailable
 from miniprogram_api.http import json_response
 from miniprogram_api.keys import KNOWLEDGE, RASA, REDIS
 from miniprogram_api.openapi import doc
@@ -30,12 +30,12 @@ async def _text_of(request: web.Request) -> str:
     try:
         body = await request.json()
     except ValueError:
-        raise ApiError(400, "invalid_json", "请求内容不是合法的 JSON", {"body": "不是合法的 JSON"}) from None
+        raise Invalid("invalid_json", "请求内容不是合法的 JSON", {"body": "不是合法的 JSON"}) from None
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or not text.strip():
-        raise ApiError(400, "invalid_text", "请输入要试的句子", {"text": "必须填写：句子"})
+        raise Invalid("invalid_text", "请输入要试的句子", {"text": "必须填写：句子"})
     if len(text) > MAX_TEXT:
-        raise ApiError(400, "invalid_text", f"句子太长了，请控制在{MAX_TEXT}字以内", {"text": f"句子最多{MAX_TEXT}个字"})
+        raise Invalid("invalid_text", f"句子太长了，请控制在{MAX_TEXT}字以内", {"text": f"句子最多{MAX_TEXT}个字"})
     return text.strip()
 
 
@@ -54,7 +54,7 @@ async def try_sentence(request: web.Request) -> web.Response:
         turn = turn_from_rasa(await rasa.send(f"try:{sender}", text, {"channel": "try"}))
     except RasaUnavailable as exc:
         log.warning("nlu_try_rasa_unavailable", error=str(exc)[:300])
-        raise ApiError(503, "rasa_unavailable", "机器人服务暂时不可用，请稍后再试", {"rasa": "连不上机器人服务或没有响应"}) from None
+        raise Unavailable("rasa_unavailable", "机器人服务暂时不可用，请稍后再试", {"rasa": "连不上机器人服务或没有响应"}) from None
     snap = await request.app[KNOWLEDGE].snapshot()
     entities = [
         {k: e.get(k) for k in ("entity", "value", "start", "end", "confidence_entity", "extractor") if k in e}

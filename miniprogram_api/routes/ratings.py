@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from bot.replies import complaint_answer
 from miniprogram_api.auth import COMPLAINTS, MANAGER, require_citizen, require_staff
 from miniprogram_api.digits import plain_digits
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Invalid, NotFound
 from miniprogram_api.http import bool_param, json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CLOCK, DELIVERY, KNOWLEDGE, NOTIFIER, STAFF
 from miniprogram_api.models.conversation import Conversation
@@ -41,14 +41,14 @@ class AnswerBody(BaseModel, extra="forbid"):
 def _status(request: web.Request, allowed: tuple[str, ...]) -> str | None:
     status = request.query.get("status")
     if status is not None and status not in allowed:
-        raise ApiError(400, "invalid_parameter", "状态参数不对", {"status": f"可选：{'、'.join(allowed)}"})
+        raise Invalid("invalid_parameter", "状态参数不对", {"status": f"可选：{'、'.join(allowed)}"})
     return status
 
 
 def _id(request: web.Request) -> int:
     raw = request.match_info["id"]
     if not plain_digits(raw) or not 0 < int(raw) < 2**31:
-        raise ApiError(404, "follow_up_not_found", "没有找到这条回访")
+        raise NotFound("follow_up_not_found", "没有找到这条回访")
     return int(raw)
 
 

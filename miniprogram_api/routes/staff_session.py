@@ -9,7 +9,7 @@ from pathlib import Path
 from aiohttp import web
 
 from miniprogram_api.auth import SESSION_COOKIE, bearer_token
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Unauthorized
 from miniprogram_api.http import json_response
 from miniprogram_api.keys import REDIS
 from miniprogram_api.openapi import doc
@@ -28,7 +28,7 @@ def _https(request: web.Request) -> bool:
 async def sign_in(request: web.Request) -> web.Response:
     account = await authenticate(bearer_token(request))
     if account is None:
-        raise ApiError(401, "unauthorized", "工作人员令牌无效或已停用", {"Authorization": "应为：Bearer 加工作人员令牌"})
+        raise Unauthorized("unauthorized", "工作人员令牌无效或已停用", {"Authorization": "应为：Bearer 加工作人员令牌"})
     session = await open_session(request.app[REDIS], account)
     response = json_response({"name": account.name, "role": account.role})
     response.set_cookie(SESSION_COOKIE, session, max_age=SESSION_SECONDS, path="/admin", httponly=True,

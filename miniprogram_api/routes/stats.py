@@ -8,7 +8,7 @@ from pathlib import Path
 from aiohttp import web
 
 from miniprogram_api.auth import MANAGER, require_staff
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Invalid, NotFound
 from miniprogram_api.http import json_response
 from miniprogram_api.keys import CLOCK, KNOWLEDGE
 from miniprogram_api.openapi import Param, doc
@@ -48,7 +48,7 @@ async def get_stats(request: web.Request) -> web.Response:
 async def export(request: web.Request) -> web.Response:
     table = request.query.get("table", "")
     if table not in stats.TABLES:
-        raise ApiError(400, "invalid_parameter", "请选择要导出的表", {"table": "可选：" + "、".join(stats.TABLES)})
+        raise Invalid("invalid_parameter", "请选择要导出的表", {"table": "可选：" + "、".join(stats.TABLES)})
     figures = await _stats(request)
     header, rows = stats.table(figures, table)
     out = io.StringIO()
@@ -71,6 +71,6 @@ async def page(request: web.Request) -> web.Response:
 @routes.get("/admin/echarts.min.js")
 async def echarts(request: web.Request) -> web.StreamResponse:
     if not ECHARTS.exists():
-        raise ApiError(404, "not_installed", "图表库未安装：请运行 make run 或 bash scripts/bootstrap.sh")
+        raise NotFound("not_installed", "图表库未安装：请运行 make run 或 bash scripts/bootstrap.sh")
     return web.FileResponse(ECHARTS, headers={"Content-Type": "application/javascript; charset=utf-8",
                                               "Cache-Control": "max-age=86400"})

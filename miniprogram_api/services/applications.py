@@ -12,11 +12,12 @@ from tortoise.transactions import in_transaction
 
 from knowledge.service import Snapshot
 from miniprogram_api.clock import TZ
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Conflict, Invalid, NotFound, RateLimited
 from miniprogram_api.logging import mask_id_number
 from miniprogram_api.models.applications import Application, ApplicationEvent, QueryAttempt
 from miniprogram_api.models.citizen import Citizen
 from miniprogram_api.models.staff import StaffAccount
+from miniprogram_api.services.catalogue import item_or_raise
 from miniprogram_api.services.identity import last4
 from miniprogram_api.services.notify import Notifier
 
@@ -75,14 +76,12 @@ def application_view(a: Application, snap: Snapshot, now: datetime, events: list
 
 async def create(snap: Snapshot, item_code: str, applicant_name: str, applicant_id_number: str, channel: str,
                  citizen_id: int | None, staff: StaffAccount, now: datetime) -> Application:
-    item = snap.items.get(item_code.upper())
-    if item is None:
-        raise ApiError(404, "item_not_found", f"没有找到编码为 {item_code} 的事项", {"item_code": "没有这个事项编码"})
+    item = item_or_raise(snap, item_code)
     citizen = None
     if citizen_id is not None:
         citizen = await Citizen.get_or_none(id=citizen_id)
         if citizen is None:
-            raise ApiError(404, "citizen_not_found", "没有这位群众的账号", {"citizen_id": "没有这位群众的账号"})
+            raise NotFound("citizen_not_found", "没有这位群众的账号", {"citizen_id": "没有这位群众的账号"})
     day = now.astimezone(TZ).date()
     async with in_transaction() as conn:
         a = await Application.create(number=await _unused_number(day, conn), item_code=item["code"], citizen=citizen,
@@ -104,7 +103,7 @@ async def _unused_number(day, conn) -> str:
 async def get(number: str) -> Application:
     a = await Application.get_or_none(number=number.upper())
     if a is None:
-        raise ApiError(404, "application_not_found", "没有找到这个办件")
+        raise NotFound("application_not_found", "没有找到这个办件")
     return a
 
 
@@ -117,13 +116,13 @@ async def transition(snap: Snapshot, notifier: Notifier, number: str, to: str, s
     a = await get(number)
     allowed = TRANSITIONS.get(a.status, ())
     if to not in allowed:
-        raise ApiError(409, "illegal_transition",
+        raise Conflict("illegal_transition",
                        f"办件当前为“{a.status}”，不能改为“{to}”" + (f"；可改为：{'、'.join(allowed)}" if allowed else "（已终结）"),
                        {"to": f"可改为：{'、'.join(allowed)}" if allowed else "办件已终结，不能再变更"})
     if to == "补正" and not materials:
-        raise ApiError(400, "materials_required", "补正须列出需要补交的材料", {"materials": "请列出需要补交的材料"})
+        raise Invalid("materials_required", "补正须列出需要补交的材料", {"materials": "请列出需要补交的材料"})
     if to == "不予受理" and not reason.strip():
-        raise ApiError(400, "reason_required", "不予受理须说明理由", {"reason": "必须填写：不予受理理由"})
+        raise Invalid("reason_required", "不予受理须说明理由", {"reason": "必须填写：不予受理理由"})
     today = now.astimezone(TZ).date()
     async with in_transaction() as conn:
         # The status only moves from the one read: two clerks acting at once cannot both succeed.
@@ -139,7 +138,7 @@ async def transition(snap: Snapshot, notifier: Notifier, number: str, to: str, s
             changes["completed_at"] = now
         moved = await Application.filter(id=a.id, status=a.status).using_db(conn).update(**changes)
         if not moved:
-            raise ApiError(409, "illegal_transition", "办件状态刚刚被他人修改，请刷新后重试")
+            raise Conflict("illegal_transition", "办件状态刚刚被他人修改，请刷新后重试")
         event = await ApplicationEvent.create(application=a, status=to, note=note, materials=materials or [],
                                               reason=reason, staff=staff, created_at=now, using_db=conn)
     a = await get(number)
@@ -169,10 +168,15 @@ async def of_citizen(citizen: Citizen) -> list[Application]:
     return await Application.filter(citizen_id=citizen.id).order_by("-id")
 
 
+def is_owner(a: Application, citizen: Citizen | None) -> bool:
+    """The citizen the back office linked the case to; a typed ID number never makes an owner."""
+    return citizen is not None and a.citizen_id == citizen.id
+
+
 async def owned_by(citizen: Citizen, number: str) -> Application:
     a = await Application.get_or_none(number=number.upper())
-    if a is None or a.citizen_id != citizen.id:
-        raise ApiError(404, "application_not_found", "没有找到这个办件")
+    if a is None or not is_owner(a, citizen):
+        raise NotFound("application_not_found", "没有找到这个办件")
     return a
 
 
@@ -204,41 +208,19 @@ async def query_progress(number: str, id_last4: str, who: str, now: datetime,
     what repeated failures cost. The logged-in owner is answered at once."""
     number = number.strip().upper()
     a = await Application.get_or_none(number=number)
-    if a is not None and citizen is not None and a.citizen_id == citizen.id:
+    if a is not None and is_owner(a, citizen):
         return a
     pair_key, client_key, number_key = f"pair:{who}:{number}"[:80], f"who:{who}"[:80], f"number:{number}"[:80]
     if (wait := _pair_wait(await _failure_times(pair_key, now), now)) > timedelta(0):
         minutes = max(1, round(wait.total_seconds() / 60))
-        raise ApiError(429, "too_many_attempts", f"这个编号查询失败次数太多，请{minutes}分钟后再试",
+        raise RateLimited("too_many_attempts", f"这个编号查询失败次数太多，请{minutes}分钟后再试",
                        {"retry_after_minutes": minutes})
     if await _recent(client_key, now).count() >= CLIENT_FAILURES:
-        raise ApiError(429, "too_many_attempts", "查询失败次数太多，请1小时后再试", {"retry_after_minutes": 60})
+        raise RateLimited("too_many_attempts", "查询失败次数太多，请1小时后再试", {"retry_after_minutes": 60})
     crowd = await _recent(number_key, now).count()
     if crowd > NUMBER_SLOW_AFTER:
         await asyncio.sleep(min(NUMBER_MAX_DELAY, 0.25 * (crowd - NUMBER_SLOW_AFTER)))
     if a is None or last4(a.applicant_id_number) != id_last4.strip().upper():
         await QueryAttempt.bulk_create([QueryAttempt(key=k, created_at=now) for k in (pair_key, client_key, number_key)])
-        raise ApiError(404, "application_not_found", NOT_FOUND)
+        raise NotFound("application_not_found", NOT_FOUND)
     return a
-
-
-async def progress_reply(snap: Snapshot, number: str, id_last4: str, who: str, now: datetime,
-                         citizen: Citizen | None = None) -> str:
-    """The bot's answer to a progress question: the status, the latest step, the promised date."""
-    try:
-        a = await query_progress(number, id_last4, who, now, citizen)
-    except ApiError as exc:
-        return exc.message + "。"
-    events = await timeline(a)
-    view = application_view(a, snap, now, events)
-    last = view["timeline"][-1]
-    lines = [f"办件 {a.number}（{view['item_name']}）", f"当前状态：{a.status}",
-             f"最近一步：{last['at'][:16].replace('T', ' ')} {last['note'] or last['status']}"]
-    if a.status == "补正":
-        lines.append("需要补交：" + "、".join(a.supplement))
-    elif a.status == "不予受理":
-        lines.append("理由：" + a.reason)
-    if a.promised_date and a.status in OPEN:
-        late = "（已超期，我们会督办）" if view["overdue"] else ""
-        lines.append(f"承诺办结日期：{a.promised_date.month}月{a.promised_date.day}日{late}")
-    return "\n".join(lines)

@@ -16,9 +16,10 @@ from tortoise.transactions import in_transaction
 
 from knowledge.service import Snapshot
 from miniprogram_api.clock import TZ, day_text, moment_text, span_text
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Conflict, Forbidden, NotFound
 from miniprogram_api.models.booking import Appointment, Slot
 from miniprogram_api.models.citizen import Citizen
+from miniprogram_api.services.catalogue import item_or_raise
 from miniprogram_api.services.counters import next_number
 from miniprogram_api.services.notify import Notifier
 from miniprogram_api.services.slots import BOOKING_CUTOFF, bookable_days
@@ -44,12 +45,10 @@ def window_for(snap: Snapshot, hall_code: str, category: str) -> dict[str, Any] 
 
 
 def _item_and_hall(snap: Snapshot, item_code: str, hall_code: str) -> dict[str, Any]:
-    item = snap.items.get(item_code.upper())
-    if item is None:
-        raise ApiError(404, "item_not_found", f"没有找到编码为 {item_code} 的事项", {"item_code": "没有这个事项编码"})
+    item = item_or_raise(snap, item_code)
     if hall_code not in {h["code"] for h in item["halls"]}:
         where = "、".join(h["name"] for h in item["halls"]) or "线上"
-        raise ApiError(404, "item_not_at_hall", f"“{item['name']}”不在这个大厅办理，可到：{where}",
+        raise NotFound("item_not_at_hall", f"“{item['name']}”不在这个大厅办理，可到：{where}",
                        {"hall_code": f"可选：{'、'.join(h['code'] for h in item['halls'])}"})
     return item
 
@@ -118,33 +117,33 @@ async def blocked_until(citizen: Citizen, now: datetime, conn=None) -> date | No
 
 async def _take_seat(conn, citizen: Citizen, slot_id: int, item: dict[str, Any], key: str,
                      now: datetime) -> Appointment:
-    """One booking inside the caller's transaction; raises ApiError (the transaction rolls back)."""
+    """One booking inside the caller's transaction; raises a DomainError (the transaction rolls back)."""
     slot = await Slot.get_or_none(id=slot_id).using_db(conn)
     if slot is None:
-        raise ApiError(404, "slot_not_found", "没有这个预约时段", {"slot_id": "没有这个预约时段"})
+        raise NotFound("slot_not_found", "没有这个预约时段", {"slot_id": "没有这个预约时段"})
     if slot.category != item["category"] or slot.hall_code not in {h["code"] for h in item["halls"]}:
-        raise ApiError(409, "slot_not_for_item", f"这个时段不受理“{item['name']}”，请重新选择时段", {"slot_id": "这个时段不受理这个事项"})
+        raise Conflict("slot_not_for_item", f"这个时段不受理“{item['name']}”，请重新选择时段", {"slot_id": "这个时段不受理这个事项"})
     if slot.closed:
-        raise ApiError(409, "slot_closed", "这个时段大厅已停止受理预约，请选择其他时段")
+        raise Conflict("slot_closed", "这个时段大厅已停止受理预约，请选择其他时段")
     if slot.starts_at - BOOKING_CUTOFF <= now:
-        raise ApiError(409, "slot_too_late", "这个时段已过预约截止时间（开始前1小时），请选择更晚的时段")
+        raise Conflict("slot_too_late", "这个时段已过预约截止时间（开始前1小时），请选择更晚的时段")
     if slot.day not in bookable_days(now.astimezone(TZ).date()):
-        raise ApiError(409, "slot_not_open", "这个时段还未开放预约（可预约今天起7天内）")
+        raise Conflict("slot_not_open", "这个时段还未开放预约（可预约今天起7天内）")
     record = await _citizen_record(conn, citizen, now)
     if until := _block_end(record, now):
-        raise ApiError(403, "booking_blocked", f"您90天内爽约已达{NO_SHOW_LIMIT}次，{until.month}月{until.day}日前暂停预约",
+        raise Forbidden("booking_blocked", f"您90天内爽约已达{NO_SHOW_LIMIT}次，{until.month}月{until.day}日前暂停预约",
                        {"blocked_until": until.isoformat()})
     active = [r for r in record if r["status"] == "booked" and r["slot__ends_at"] >= now]
     if len(active) >= MAX_ACTIVE:
-        raise ApiError(409, "too_many_bookings", f"您已有{MAX_ACTIVE}个未使用的预约，请先办理或取消后再预约")
+        raise Conflict("too_many_bookings", f"您已有{MAX_ACTIVE}个未使用的预约，请先办理或取消后再预约")
     if any(r["item_code"] == item["code"] and r["day"] == slot.day for r in active):
-        raise ApiError(409, "duplicate_booking", f"您{slot.day.month}月{slot.day.day}日已预约过“{item['name']}”，同一事项每天只能预约一次")
+        raise Conflict("duplicate_booking", f"您{slot.day.month}月{slot.day.day}日已预约过“{item['name']}”，同一事项每天只能预约一次")
     if len(active) < len([r for r in record if r["status"] == "booked"]):
         await mark_no_shows(now, citizen, conn)  # frees the same-day key of a missed booking
     taken = await (Slot.filter(id=slot.id, closed=False, booked__lt=F("capacity")).using_db(conn)
                    .update(booked=F("booked") + 1))
     if not taken:
-        raise ApiError(409, "slot_full", "这个时段已约满，请选择其他时段")
+        raise Conflict("slot_full", "这个时段已约满，请选择其他时段")
     appointment = await Appointment.create(
         citizen=citizen, slot=slot, item_code=item["code"], hall_code=slot.hall_code, day=slot.day, status="booked",
         idempotency_key=key, active_key=_active_key(citizen.id, item["code"], slot.day),
@@ -162,7 +161,7 @@ async def _release_seat(conn, appointment: Appointment, status: str, now: dateti
 async def _existing(citizen: Citizen, key: str, slot_id: int, item_code: str, conn=None) -> Appointment | None:
     found = await Appointment.get_or_none(citizen=citizen, idempotency_key=key).using_db(conn)
     if found and (found.slot_id != slot_id or found.item_code != item_code):
-        raise ApiError(409, "idempotency_conflict", "这个请求编号已用于另一次预约", {"idempotency_key": "已用于另一次预约"})
+        raise Conflict("idempotency_conflict", "这个请求编号已用于另一次预约", {"idempotency_key": "已用于另一次预约"})
     return found
 
 
@@ -174,9 +173,7 @@ async def _locked(conn, citizen: Citizen) -> Citizen:
 async def book(snap: Snapshot, citizen: Citizen, slot_id: int, item_code: str, key: str,
                now: datetime) -> tuple[Appointment, bool]:
     """(appointment, created); the same idempotency key returns the first booking."""
-    item = snap.items.get(item_code.upper())
-    if item is None:
-        raise ApiError(404, "item_not_found", f"没有找到编码为 {item_code} 的事项", {"item_code": "没有这个事项编码"})
+    item = item_or_raise(snap, item_code)
     try:
         async with in_transaction() as conn:
             await _locked(conn, citizen)
@@ -187,7 +184,7 @@ async def book(snap: Snapshot, citizen: Citizen, slot_id: int, item_code: str, k
         # A concurrent twin of this request, or a same-day booking of the item, committed first.
         if found := await _existing(citizen, key, slot_id, item["code"]):
             return found, False
-        raise ApiError(409, "duplicate_booking", f"您当天已预约过“{item['name']}”，同一事项每天只能预约一次") from None
+        raise Conflict("duplicate_booking", f"您当天已预约过“{item['name']}”，同一事项每天只能预约一次") from None
     log.info("booked", appointment=appointment.id, citizen=citizen.id, slot=slot_id, item=item["code"])
     return appointment, True
 
@@ -195,15 +192,15 @@ async def book(snap: Snapshot, citizen: Citizen, slot_id: int, item_code: str, k
 async def own_appointment(citizen: Citizen, appointment_id: int, conn=None) -> Appointment:
     a = await Appointment.get_or_none(id=appointment_id, citizen=citizen).using_db(conn).prefetch_related("slot")
     if a is None:
-        raise ApiError(404, "appointment_not_found", "没有找到这个预约")
+        raise NotFound("appointment_not_found", "没有找到这个预约")
     return a
 
 
 def _check_cancellable(a: Appointment, now: datetime) -> None:
     if a.status != "booked":
-        raise ApiError(409, "not_cancellable", f"这个预约{STATUS_TEXT[a.status]}，不能取消")
+        raise Conflict("not_cancellable", f"这个预约{STATUS_TEXT[a.status]}，不能取消")
     if a.slot.starts_at - BOOKING_CUTOFF <= now:
-        raise ApiError(409, "cancel_too_late", "距预约时间已不足1小时，不能在线取消；如不能到场，请致电大厅说明")
+        raise Conflict("cancel_too_late", "距预约时间已不足1小时，不能在线取消；如不能到场，请致电大厅说明")
 
 
 async def cancel(citizen: Citizen, appointment_id: int, now: datetime) -> Appointment:
@@ -247,15 +244,15 @@ async def check_in(snap: Snapshot, appointment: Appointment, now: datetime) -> A
     if appointment.status == "checked_in":
         return appointment  # scanning the code twice shows the same number
     if appointment.status != "booked":
-        raise ApiError(409, "not_checkable", f"这个预约{STATUS_TEXT[appointment.status]}，不能签到")
+        raise Conflict("not_checkable", f"这个预约{STATUS_TEXT[appointment.status]}，不能签到")
     slot = appointment.slot
     if now < slot.starts_at - CHECK_IN_EARLY:
-        raise ApiError(409, "check_in_too_early", f"请在预约时间前30分钟内签到（{moment_text(slot.starts_at)}）")
+        raise Conflict("check_in_too_early", f"请在预约时间前30分钟内签到（{moment_text(slot.starts_at)}）")
     if now > slot.ends_at:
-        raise ApiError(409, "check_in_too_late", "预约时段已结束，请现场取号办理")
+        raise Conflict("check_in_too_late", "预约时段已结束，请现场取号办理")
     window = window_for(snap, appointment.hall_code, slot.category)
     if window is None:
-        raise ApiError(409, "no_window", "该大厅目前没有受理这类事项的窗口，请咨询导办台")
+        raise Conflict("no_window", "该大厅目前没有受理这类事项的窗口，请咨询导办台")
     async with in_transaction() as conn:
         issued = await next_number(f"queue:{appointment.hall_code}:{window['code']}", slot.day, conn)
         appointment.queue_number = f"{window['code']}{issued:03d}"
@@ -268,14 +265,14 @@ async def check_in(snap: Snapshot, appointment: Appointment, now: datetime) -> A
 async def appointment_by_code(code: str) -> Appointment:
     a = await Appointment.get_or_none(check_in_code=code).prefetch_related("slot")
     if a is None:
-        raise ApiError(404, "invalid_check_in_code", "签到码无效，请核对后重试", {"code": "签到码无效"})
+        raise NotFound("invalid_check_in_code", "签到码无效，请核对后重试", {"code": "签到码无效"})
     return a
 
 
 async def appointment_by_id(appointment_id: int) -> Appointment:
     a = await Appointment.get_or_none(id=appointment_id).prefetch_related("slot")
     if a is None:
-        raise ApiError(404, "appointment_not_found", "没有找到这个预约")
+        raise NotFound("appointment_not_found", "没有找到这个预约")
     return a
 
 
@@ -283,9 +280,9 @@ async def mark_attendance(snap: Snapshot, appointment: Appointment, attended: bo
     if attended:
         return await check_in(snap, appointment, min(now, appointment.slot.ends_at))
     if appointment.status != "booked":
-        raise ApiError(409, "not_markable", f"这个预约{STATUS_TEXT[appointment.status]}，不能标记爽约")
+        raise Conflict("not_markable", f"这个预约{STATUS_TEXT[appointment.status]}，不能标记爽约")
     if now < appointment.slot.starts_at:
-        raise ApiError(409, "not_started", "预约时段还没开始，不能标记爽约")
+        raise Conflict("not_started", "预约时段还没开始，不能标记爽约")
     appointment.status, appointment.active_key = "no_show", None
     await appointment.save(update_fields=["status", "active_key"])
     return appointment
@@ -301,7 +298,7 @@ async def close_slot(snap: Snapshot, notifier: Notifier, slot_id: int, reason: s
     async with in_transaction() as conn:
         slot = await Slot.filter(id=slot_id).using_db(conn).select_for_update().first()
         if slot is None:
-            raise ApiError(404, "slot_not_found", "没有这个预约时段")
+            raise NotFound("slot_not_found", "没有这个预约时段")
         slot.closed, slot.closed_reason = True, reason
         await slot.save(using_db=conn, update_fields=["closed", "closed_reason"])
         affected = await Appointment.filter(slot_id=slot_id, status="booked").using_db(conn)

@@ -9,10 +9,11 @@ import redis.asyncio as aioredis
 import structlog
 
 from miniprogram_api.digits import plain_digits
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Conflict, Unauthorized, UpstreamFailed
 from miniprogram_api.logging import mask_id_number, mask_phone
 from miniprogram_api.models.applications import Application
 from miniprogram_api.models.citizen import Citizen
+from miniprogram_api.models.conversation import Conversation
 from miniprogram_api.wechat_api import WeChatApi, WeChatError
 
 log = structlog.get_logger(__name__)
@@ -45,8 +46,8 @@ async def login_with_code(wxa: WeChatApi, redis: aioredis.Redis, code: str) -> t
     except WeChatError as exc:
         log.warning("wechat_login_failed", errcode=exc.errcode)
         if exc.errcode == -2:
-            raise ApiError(502, "wechat_unavailable", "暂时无法连接微信，请稍后再试") from None
-        raise ApiError(401, "invalid_code", "登录凭证无效或已过期，请重新进入小程序", {"code": f"微信返回错误码 {exc.errcode}"}) from None
+            raise UpstreamFailed("wechat_unavailable", "暂时无法连接微信，请稍后再试") from None
+        raise Unauthorized("invalid_code", "登录凭证无效或已过期，请重新进入小程序", {"code": f"微信返回错误码 {exc.errcode}"}) from None
     citizen = await citizen_for_openid(session["openid"], session.get("unionid"))
     return await _open_session(redis, citizen), citizen
 
@@ -77,7 +78,7 @@ async def update_profile(citizen: Citizen, changes: dict[str, str]) -> Citizen:
     if new_id is not None and new_id.upper() != (citizen.id_number or "").upper() \
             and await Application.exists(citizen_id=citizen.id):
         # The back office linked cases to this person; a different number would be a different person.
-        raise ApiError(409, "id_number_locked", "您已有在办或办结的事项，身份证号不能在线修改，请到大厅窗口办理",
+        raise Conflict("id_number_locked", "您已有在办或办结的事项，身份证号不能在线修改，请到大厅窗口办理",
                        {"id_number": "已有关联的办件，不能在线修改"})
     for key, value in changes.items():
         setattr(citizen, key, value)
@@ -96,3 +97,7 @@ async def citizen_for_channel(channel: str, user_id: str, create: bool = True) -
         return await Citizen.get_or_none(id=int(user_id)) if plain_digits(user_id) else None
     key = {"oa_openid": user_id} if channel == "wechat" else {"openid": f"{channel}:{user_id}"[:64]}
     return (await Citizen.get_or_create(**key))[0] if create else await Citizen.get_or_none(**key)
+
+
+async def citizen_of_conversation(conversation: Conversation, create: bool = True) -> Citizen | None:
+    return await citizen_for_channel(conversation.channel, conversation.user_id, create)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from miniprogram_api.digits import plain_digits
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Forbidden, Invalid, NotFound
 from miniprogram_api.field_names import roles_text
 from miniprogram_api.logging import mask_sensitive
 from miniprogram_api.models.conversation import TranscriptMessage
@@ -46,12 +46,12 @@ async def _original(kind: str, ref: str) -> str | None:
 
 async def reveal(kind: str, ref: str, staff: StaffAccount) -> str:
     if kind not in REVEALABLE:
-        raise ApiError(400, "invalid_kind", "不支持查看这类内容", {"kind": f"可选：{'、'.join(REVEALABLE)}"})
+        raise Invalid("invalid_kind", "不支持查看这类内容", {"kind": f"可选：{'、'.join(REVEALABLE)}"})
     if staff.role != "admin" and staff.role not in REVEALABLE[kind]:
-        raise ApiError(403, "forbidden", "当前账号没有查看这类原文的权限", {"role": f"需要以下角色之一：{roles_text(REVEALABLE[kind])}"})
+        raise Forbidden("forbidden", "当前账号没有查看这类原文的权限", {"role": f"需要以下角色之一：{roles_text(REVEALABLE[kind])}"})
     text = await _original(kind, ref)
     if text is None:
-        raise ApiError(404, "not_found", "没有找到这条记录")
+        raise NotFound("not_found", "没有找到这条记录")
     await PiiReveal.create(staff_name=staff.name, staff_role=staff.role, kind=kind, ref=ref)
     return text
 

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from knowledge.service import Snapshot
 from miniprogram_api.clock import TZ
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Conflict, DomainError, Invalid, NotFound
 from miniprogram_api.models.applications import Complaint, FollowUp, Rating
 from miniprogram_api.models.booking import Appointment
 from miniprogram_api.models.citizen import Citizen
@@ -20,6 +20,7 @@ from miniprogram_api.models.conversation import Conversation
 from miniprogram_api.models.handoff import Handoff
 from miniprogram_api.models.staff import StaffAccount
 from miniprogram_api.services import applications
+from miniprogram_api.services.citizens import citizen_of_conversation
 from miniprogram_api.services.counters import next_number
 from miniprogram_api.services.notify import Notifier
 
@@ -41,14 +42,15 @@ async def _owns_appointment(citizen: Citizen, target_id: int) -> bool:
         return False
     if appointment.status != "checked_in":
         state = {"booked": "尚未办理", "cancelled": "已取消", "no_show": "未到场", "closed": "大厅已关闭该时段"}
-        raise ApiError(409, "service_not_completed", "未办理的预约不能评价（只能评价已到大厅签到办理的预约）",
+        raise Conflict("service_not_completed", "未办理的预约不能评价（只能评价已到大厅签到办理的预约）",
                        {"target_id": f"这个预约{state.get(appointment.status, '未办理')}"})
     return True
 
 
 async def _owns_application(citizen: Citizen, target_id: int) -> bool:
     a = await applications.Application.get_or_none(id=target_id)
-    return a is not None and (a.citizen_id == citizen.id or bool(citizen.id_number) and
+    # The applicant may rate the service too, even when the case was never linked to their account.
+    return a is not None and (applications.is_owner(a, citizen) or bool(citizen.id_number) and
                               a.applicant_id_number == citizen.id_number.upper())
 
 
@@ -82,7 +84,7 @@ def follow_up_view(f: FollowUp, now: datetime | None = None) -> dict[str, Any]:
 async def rate(snap: Snapshot, citizen: Citizen, target_type: str, target_id: int, level: int, comment: str,
                now: datetime) -> tuple[Rating, FollowUp | None]:
     if not await TARGETS[target_type](citizen, target_id):
-        raise ApiError(404, "service_not_found", "没有找到可以评价的这项服务（只能评价自己已完成的服务）")
+        raise NotFound("service_not_found", "没有找到可以评价的这项服务（只能评价自己已完成的服务）")
     try:
         async with in_transaction() as conn:
             rating = await Rating.create(citizen=citizen, target_type=target_type, target_id=target_id, level=level,
@@ -92,7 +94,7 @@ async def rate(snap: Snapshot, citizen: Citizen, target_type: str, target_id: in
                 due = snap.calendar.add_workdays(now.astimezone(TZ).date(), FOLLOW_UP_WORKDAYS)
                 follow_up = await FollowUp.create(rating=rating, due_date=due, using_db=conn)
     except IntegrityError:
-        raise ApiError(409, "already_rated", "这项服务已经评价过了，每项服务只能评价一次") from None
+        raise Conflict("already_rated", "这项服务已经评价过了，每项服务只能评价一次") from None
     log.info("rated", target=target_type, level=level, follow_up=bool(follow_up))
     return rating, follow_up
 
@@ -101,13 +103,11 @@ async def rate_handoff_in_chat(snap: Snapshot, conversation: Conversation, hando
                                now: datetime, comment: str = "") -> None:
     """The rating a citizen gives in chat after a hand-off closes (the hand-off service calls this);
     `comment` is the rest of what they wrote ("4分吧，回复挺快但等太久" → "回复挺快但等太久")."""
-    from miniprogram_api.services.citizens import citizen_for_channel
-
-    citizen = await citizen_for_channel(conversation.channel, conversation.user_id)
+    citizen = await citizen_of_conversation(conversation)
     if citizen is not None:
         try:
             await rate(snap, citizen, "handoff", handoff_id, level, comment[:500], now)
-        except ApiError as exc:
+        except DomainError as exc:
             log.info("chat_rating_refused", code=exc.code)
 
 
@@ -130,9 +130,9 @@ async def answer_follow_up(notifier: Notifier, follow_up_id: int, staff: StaffAc
                            now: datetime) -> FollowUp:
     f = await FollowUp.get_or_none(id=follow_up_id).prefetch_related("rating")
     if f is None:
-        raise ApiError(404, "follow_up_not_found", "没有找到这条回访")
+        raise NotFound("follow_up_not_found", "没有找到这条回访")
     if f.status != "open":
-        raise ApiError(409, "follow_up_not_open", "这条回访已经答复或关闭")
+        raise Conflict("follow_up_not_open", "这条回访已经答复或关闭")
     f.status, f.answer, f.answered_by_id, f.answered_at = "answered", text, staff.id, now
     await f.save()
     citizen = await Citizen.get(id=f.rating.citizen_id)
@@ -144,9 +144,9 @@ async def answer_follow_up(notifier: Notifier, follow_up_id: int, staff: StaffAc
 async def close_follow_up(follow_up_id: int) -> FollowUp:
     f = await FollowUp.get_or_none(id=follow_up_id)
     if f is None:
-        raise ApiError(404, "follow_up_not_found", "没有找到这条回访")
+        raise NotFound("follow_up_not_found", "没有找到这条回访")
     if f.status == "open":
-        raise ApiError(409, "follow_up_unanswered", "请先答复再关闭")
+        raise Conflict("follow_up_unanswered", "请先答复再关闭")
     f.status = "closed"
     await f.save(update_fields=["status"])
     return f
@@ -166,17 +166,17 @@ async def complain(snap: Snapshot, citizen: Citizen, category: str, text: str, h
     if hall_code is not None:
         hall = snap.halls.get(hall_code.upper())
         if hall is None:
-            raise ApiError(404, "hall_not_found", "没有这个大厅", {"hall_code": f"可选：{'、'.join(snap.halls)}"})
+            raise NotFound("hall_not_found", "没有这个大厅", {"hall_code": f"可选：{'、'.join(snap.halls)}"})
         hall_code = hall["code"]
         if window_code is not None:
             found = window_of(hall, window_code)
             if found is None:
                 total = sum(w.get("count", 1) for w in hall["windows"])
-                raise ApiError(404, "window_not_found", f"这个大厅没有“{window_code}”窗口",
+                raise NotFound("window_not_found", f"这个大厅没有“{window_code}”窗口",
                                {"window_code": f"填窗口号（1到{total}号）或窗口类别：{'、'.join(w['code'] for w in hall['windows'])}"})
             window_code = found
     elif window_code is not None:
-        raise ApiError(400, "hall_required", "填写窗口时请同时选择大厅", {"hall_code": "填写窗口时必须选择大厅"})
+        raise Invalid("hall_required", "填写窗口时请同时选择大厅", {"hall_code": "填写窗口时必须选择大厅"})
     day = now.astimezone(TZ).date()
     seq = await next_number("complaint", day)
     c = await Complaint.create(ticket=f"TS{day:%Y%m%d}{seq:04d}", citizen=citizen, category=category, text=text,
@@ -219,14 +219,14 @@ async def complaint_or_none(ticket: str) -> Complaint | None:
 async def complaint_by_ticket(ticket: str) -> Complaint:
     c = await complaint_or_none(ticket)
     if c is None:
-        raise ApiError(404, "complaint_not_found", "没有找到这个投诉")
+        raise NotFound("complaint_not_found", "没有找到这个投诉")
     return c
 
 
 async def answer_complaint(notifier: Notifier, ticket: str, staff: StaffAccount, text: str, now: datetime) -> Complaint:
     c = await complaint_by_ticket(ticket)
     if c.status != "open":
-        raise ApiError(409, "complaint_not_open", "这个投诉已经答复或关闭")
+        raise Conflict("complaint_not_open", "这个投诉已经答复或关闭")
     c.status, c.answer, c.answered_by_id, c.answered_at = "answered", text, staff.id, now
     await c.save()
     await notifier.send(await Citizen.get(id=c.citizen_id), "reply", f"complaint:{c.ticket}",
@@ -238,7 +238,7 @@ async def answer_complaint(notifier: Notifier, ticket: str, staff: StaffAccount,
 async def close_complaint(ticket: str) -> Complaint:
     c = await complaint_by_ticket(ticket)
     if c.status == "open":
-        raise ApiError(409, "complaint_unanswered", "请先答复再关闭")
+        raise Conflict("complaint_unanswered", "请先答复再关闭")
     c.status = "closed"
     await c.save(update_fields=["status"])
     return c

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from knowledge.opening_hours import open_periods
 from knowledge.service import Snapshot
 from knowledge.workdays import WorkCalendar
 from miniprogram_api.clock import TZ
@@ -24,38 +25,18 @@ class SlotPlan:
     capacity: int
 
 
-def _hours_for_day(hall: dict[str, Any], day: date, calendar: WorkCalendar) -> dict[str, Any] | None:
-    hours = hall["opening_hours"]
-    if calendar.is_workday(day):
-        return hours["weekdays"]  # 调休 working weekends open like a weekday
-    if day in calendar.special_days:
-        return None  # a public holiday
-    return hours.get("saturday") if day.weekday() == 5 else hours.get("sunday") if day.weekday() == 6 else None
-
-
-def _periods(period: dict[str, Any]) -> list[tuple[time, time, float]]:
-    """(start, end, share of the windows open) for each part of the day."""
-    parts = [(period["am"], 1.0)] if period.get("am") else []
-    if period.get("am") and period.get("pm") and period.get("noon_service"):
-        parts.append(((period["am"][1], period["pm"][0]), 0.5))  # 午间不打烊: windows take turns
-    if period.get("pm"):
-        parts.append((period["pm"], 1.0))
-    return [(time.fromisoformat(a), time.fromisoformat(b), share) for (a, b), share in parts]
-
-
 def day_plan(hall: dict[str, Any], category: str, day: date, calendar: WorkCalendar) -> list[SlotPlan]:
     windows = sum(w["count"] for w in hall["windows"] if category in w["categories"])
-    hours = _hours_for_day(hall, day, calendar)
-    if not windows or not hours:
+    periods = open_periods(hall, day, calendar)
+    if not windows or not periods:
         return []
-    periods = _periods(hours)
-    closing = datetime.combine(day, periods[-1][1], TZ) - STOP_BEFORE_CLOSE
+    closing = datetime.combine(day, periods[-1].end, TZ) - STOP_BEFORE_CLOSE
     step = timedelta(minutes=SLOT_MINUTES)
     plan = []
-    for start, end, share in periods:
-        at, until = datetime.combine(day, start, TZ), min(datetime.combine(day, end, TZ), closing)
+    for period in periods:
+        at, until = datetime.combine(day, period.start, TZ), min(datetime.combine(day, period.end, TZ), closing)
         while at + step <= until:
-            plan.append(SlotPlan(at, at + step, max(1, round(windows * SEATS_PER_WINDOW * share))))
+            plan.append(SlotPlan(at, at + step, max(1, round(windows * SEATS_PER_WINDOW * period.share))))
             at += step
     return plan
 

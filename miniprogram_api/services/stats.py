@@ -20,7 +20,7 @@ from tortoise.transactions import in_transaction
 
 from knowledge.service import Snapshot
 from miniprogram_api.clock import TZ
-from miniprogram_api.errors import ApiError
+from miniprogram_api.errors import Invalid
 from miniprogram_api.models.conversation import FALLBACK_OUTCOMES
 from miniprogram_api.models.stats import MessageDay, RolledUpDay
 from miniprogram_api.services.applications import OPEN
@@ -58,19 +58,19 @@ def period(first: str | None, last: str | None, hall: str | None, snap: Snapshot
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise ApiError(400, "bad_date", f"日期格式应为 YYYY-MM-DD，例如 {today.isoformat()}",
+            raise Invalid("bad_date", f"日期格式应为 YYYY-MM-DD，例如 {today.isoformat()}",
                            {name: "格式应为 YYYY-MM-DD"}) from None
 
     last_day = day(last, "to", today)
     first_day = day(first, "from", last_day - timedelta(days=29))
     if first_day > last_day:
-        raise ApiError(400, "bad_period", "开始日期不能晚于结束日期", {"from": "不能晚于结束日期"})
+        raise Invalid("bad_period", "开始日期不能晚于结束日期", {"from": "不能晚于结束日期"})
     if (last_day - first_day).days + 1 > MAX_DAYS:
-        raise ApiError(400, "period_too_long", f"统计区间最长{MAX_DAYS}天", {"to": f"统计区间最长{MAX_DAYS}天（含开始和结束日期）"})
+        raise Invalid("period_too_long", f"统计区间最长{MAX_DAYS}天", {"to": f"统计区间最长{MAX_DAYS}天（含开始和结束日期）"})
     if hall:
         found = snap.halls.get(hall.upper())
         if found is None:
-            raise ApiError(400, "hall_not_found", "没有这个大厅", {"hall": "可选：" + "、".join(snap.halls)})
+            raise Invalid("hall_not_found", "没有这个大厅", {"hall": "可选：" + "、".join(snap.halls)})
         hall = found["code"]
     return Period(first_day, last_day, hall or None)
 

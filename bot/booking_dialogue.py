@@ -104,6 +104,21 @@ class _Booking:
     async def not_usable(self, slot: str, reply: str, dispatcher, tracker: Tracker) -> dict[str, Any]:
         return await not_usable(slot, reply, dispatcher, tracker, self.knowledge, self.clock)
 
+    async def confirmation(self, slot: str, value, dispatcher, tracker: Tracker, stopped: str,
+                           also_yes: str = "") -> dict[str, Any]:
+        """The answer to "确认…吗？": yes, no (the form stops with `stopped`), or not understood.
+        `also_yes`: a word that says yes to this question in particular."""
+        if value is None:
+            return {slot: None}
+        answer = yes_or_no(tracker)
+        if answer is None and also_yes and also_yes in value:
+            answer = True
+        if answer is True:
+            return {slot: "yes"}
+        if answer is False or wants_to_stop(tracker):
+            return stop_form(slot, stopped, dispatcher, tracker)
+        return await self.not_usable(slot, replies.CONFIRM_NOT_UNDERSTOOD, dispatcher, tracker)
+
     async def other_hall(self, value: str, tracker: Tracker) -> dict[str, Any] | None:
         """At a later step the citizen names another hall ("换到东湖"): take it, and ask the day again."""
         snap = await self.knowledge.snapshot()
@@ -344,14 +359,7 @@ class ValidateBookingForm(_Booking, FormValidationAction):
         return {"booking_slot": str(chosen.id), "booking_options": None}
 
     async def validate_booking_confirmed(self, value, dispatcher, tracker, domain):
-        if value is None:
-            return {"booking_confirmed": None}
-        answer = yes_or_no(tracker)
-        if answer is True:
-            return {"booking_confirmed": "yes"}
-        if answer is False or wants_to_stop(tracker):
-            return stop_form("booking_confirmed", replies.BOOKING_STOPPED, dispatcher, tracker)
-        return await self.not_usable("booking_confirmed", replies.CONFIRM_NOT_UNDERSTOOD, dispatcher, tracker)
+        return await self.confirmation("booking_confirmed", value, dispatcher, tracker, replies.BOOKING_STOPPED)
 
 
 class SubmitBooking(_Booking, Action):
@@ -470,16 +478,8 @@ class ValidateCancelForm(_Booking, FormValidationAction):
         return {"cancel_choice": options[idx]}
 
     async def validate_cancel_confirmed(self, value, dispatcher, tracker, domain):
-        if value is None:
-            return {"cancel_confirmed": None}
-        answer = yes_or_no(tracker)
-        if answer is None and "取消" in value:
-            answer = True  # "取消吧" answers "确认取消吗"
-        if answer is True:
-            return {"cancel_confirmed": "yes"}
-        if answer is False or wants_to_stop(tracker):
-            return stop_form("cancel_confirmed", replies.CANCEL_KEPT, dispatcher, tracker)
-        return await self.not_usable("cancel_confirmed", replies.CONFIRM_NOT_UNDERSTOOD, dispatcher, tracker)
+        # "取消吧" answers "确认取消吗".
+        return await self.confirmation("cancel_confirmed", value, dispatcher, tracker, replies.CANCEL_KEPT, "取消")
 
 
 class SubmitCancel(_Booking, Action):

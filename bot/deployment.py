@@ -10,6 +10,7 @@ CURATION_MAX_DROP below the serving model's, unless an admin overrides. A roll-b
 has served before and skips the gate: it is the way back."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import redis.asyncio as aioredis
 import structlog
 
 from bot import model_store
-from bot.rasa_client import LOADING_GRACE, MODEL_LOADING_KEY, RasaClient
+from bot.rasa_client import LOADING_GRACE, MODEL_LOADING_KEY, RasaClient, process_loading_key
 from miniprogram_api.config import Settings
 from miniprogram_api.errors import Conflict, Forbidden, NotFound, UpstreamFailed
 from miniprogram_api.instruments import DEPLOYMENTS
@@ -29,6 +30,9 @@ log = structlog.get_logger(__name__)
 LOCK_KEY = MODEL_LOADING_KEY  # one deploy at a time, and the Rasa client waits longer while it lasts
 LOCK_SECONDS = int(LOADING_GRACE)  # the Rasa client waits for a deploy as long as this lock can last
 LOAD_TIMEOUT = 600
+# With several Rasa processes, one loads while the others answer: after a process is marked loading,
+# new messages go elsewhere, and the ones it already has get this long to finish before the load.
+DRAIN_SECONDS = 1.5
 
 
 @dataclass
@@ -125,6 +129,10 @@ class DeploymentService:
         return deployment
 
     async def _load(self, base_url: str, path: Path) -> None:
+        shared = len(self.rasa.base_urls) > 1
+        if shared:
+            await self.redis.set(process_loading_key(base_url), str(path.name), ex=LOAD_TIMEOUT + 60)
+            await asyncio.sleep(DRAIN_SECONDS)
         try:
             async with self.rasa.session.put(f"{base_url}/model", json={"model_file": str(path.resolve())},
                                              params=self.rasa.params, timeout=aiohttp.ClientTimeout(total=LOAD_TIMEOUT)) as resp:
@@ -132,6 +140,10 @@ class DeploymentService:
                     raise RuntimeError(f"{base_url} PUT /model: HTTP {resp.status} {(await resp.text())[:300]}")
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise RuntimeError(f"{base_url} PUT /model: {type(exc).__name__}: {exc}") from exc
+        finally:
+            if shared:
+                await self.redis.delete(process_loading_key(base_url))
+        log.info("model_loaded", rasa=base_url, model=path.name)
 
     async def _restore(self, previous: ModelVersion | None, switched: list[str]) -> None:
         if previous is None or not Path(previous.path).is_file():

@@ -64,9 +64,12 @@ async def register(path: Path, source: str, rasa_model_id: str | None = None) ->
 
 
 async def serving(rasa: RasaClient, model_dir: Path) -> ModelVersion | None:
-    """The model the first Rasa process serves (all serve the same one outside a deploy), or None when
-    Rasa does not answer."""
-    status = await rasa_status(rasa, rasa.base_urls[0])
+    """The model the first live Rasa process serves (all serve the same one outside a deploy), or None
+    when no Rasa process answers."""
+    status = None
+    for base_url in rasa.base_urls:
+        if status := await rasa_status(rasa, base_url):
+            break
     if not status or not status.get("model_id"):
         return None
     known = await ModelVersion.get_or_none(rasa_model_id=status["model_id"])

@@ -34,6 +34,7 @@ class BotStack:
     rasa_token: str
     processes: list[subprocess.Popen]
     log_dir: Path
+    env: dict[str, str] | None = None  # what the processes were started with (restart_rasa)
 
     def stop(self) -> None:
         for p in self.processes:
@@ -96,7 +97,7 @@ async def start_bot_stack(database_url: str, log_dir: Path, redis_url: str | Non
             processes.append(subprocess.Popen(["bash", "scripts/rasa_serve.sh"], env={**env, "RASA_PORT": str(port)},
                                               cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT))
     stack = BotStack(f"http://127.0.0.1:{app_port}", env["RASA_URL"], token, database_url, env["RASA_TOKEN"],
-                     processes, log_dir)
+                     processes, log_dir, env)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         await _wait_ready(f"{stack.app_url}/healthz", lambda body: body["database"]["ok"], deadline, app, app_log)
@@ -108,6 +109,19 @@ async def start_bot_stack(database_url: str, log_dir: Path, redis_url: str | Non
         stack.stop()
         raise
     return stack
+
+
+async def restart_rasa(stack: BotStack, n: int) -> None:
+    """Starts the `n`th Rasa process (0-based) again on its port, after a test killed it; returns when it
+    serves its model."""
+    url = stack.rasa_url.split(",")[n]
+    port = url.rsplit(":", 1)[1]
+    log = stack.log_dir / f"rasa-{n}-restarted.log"
+    proc = subprocess.Popen(["bash", "scripts/rasa_serve.sh"], env={**stack.env, "RASA_PORT": port}, cwd=ROOT,
+                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+    stack.processes[1 + n] = proc
+    await _wait_ready(f"{url}/status?token={stack.rasa_token}", lambda body: bool(body.get("model_file")),
+                      time.monotonic() + START_TIMEOUT, proc, log)
 
 
 def add_staff(stack: BotStack, name: str, role: str) -> dict[str, str]:

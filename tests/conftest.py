@@ -32,7 +32,7 @@ if _WORKER:
 # Tests sharing a Rasa server or a whole stack run in one worker, the longest group first, so the other
 # worker takes the many short tests meanwhile. (xdist's own `loadgroup` does not group under pytest 9:
 # it renames nodeids through an attribute pytest 9 no longer reads; this scheduler groups by file.)
-STACK_GROUPS = {"test_model_lifecycle.py": "lifecycle", "test_wechat_bot.py": "wechat_stack",
+STACK_GROUPS = {"test_model_lifecycle.py": "lifecycle", "test_failover.py": "lifecycle", "test_wechat_bot.py": "wechat_stack",
                 "test_conversations.py": "wechat_stack",
                 "test_bot.py": "bot_stack", "test_bot_services.py": "bot_stack", "test_handoff_flow.py": "bot_stack",
                 "test_console_page.py": "bot_stack", "test_curation_page.py": "bot_stack", "test_openapi.py": "openapi"}
@@ -195,6 +195,33 @@ async def bot_stack(tmp_path_factory):
     finally:
         stack.stop()
         await _drop_pg_database(name)
+
+
+@pytest.fixture(scope="session")  # not module: an xdist worker may end a module early
+async def lifecycle_stack(tmp_path_factory):
+    """Two Rasa processes with trackers in Redis, as in production: a deploy loads one process at a time
+    while the other answers, and a conversation survives the loss of its process (tests/test_model_lifecycle.py,
+    tests/test_failover.py)."""
+    from tests.bot_stack import MODEL, ROOT, start_bot_stack
+
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run scripts/train.sh (make test does)")
+    import redis.asyncio as aioredis
+
+    async with aioredis.from_url(REDIS_URL) as r:
+        await r.flushdb()
+    name, url = await _create_pg_database()
+    # Trackers in Redis, as in production: a deploy builds a new Rasa agent, and conversations keep their state.
+    stack = await start_bot_stack(url, tmp_path_factory.mktemp("lifecycle"), redis_url=REDIS_URL, extra_env={
+        "CURATION_TRAIN_CONFIG": str(ROOT / "tests" / "data" / "tiny_config.yml"), "CURATION_MAX_DROP": "0.02",
+        # A short turn lock, so that a slow model load outlasts it many times over (the slow-load test).
+        "TURN_LOCK_SECONDS": "3"}, rasa_processes=2)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        await _drop_pg_database(name)
+
 
 
 @pytest.fixture(scope="session")  # not module: an xdist worker may end a module early

@@ -18,31 +18,16 @@ import aiohttp
 import pytest
 
 from bot.conversation import UNAVAILABLE_REPLY
-from tests.bot_stack import MODEL, ROOT, add_staff, start_bot_stack
-from tests.conftest import REDIS_URL, _create_pg_database, _drop_pg_database
+from bot.rasa_client import RasaClient
+from tests.bot_stack import add_staff
+from tests.conftest import REDIS_URL
 
 TRAIN_TIMEOUT = 900
 
 
-@pytest.fixture(scope="session")  # not module: an xdist worker may end a module early
-async def stack(tmp_path_factory):
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run scripts/train.sh (make test does)")
-    import redis.asyncio as aioredis
-
-    async with aioredis.from_url(REDIS_URL) as r:
-        await r.flushdb()
-    name, url = await _create_pg_database()
-    # Trackers in Redis, as in production: a deploy builds a new Rasa agent, and conversations keep their state.
-    stack = await start_bot_stack(url, tmp_path_factory.mktemp("lifecycle"), redis_url=REDIS_URL, extra_env={
-        "CURATION_TRAIN_CONFIG": str(ROOT / "tests" / "data" / "tiny_config.yml"), "CURATION_MAX_DROP": "0.02",
-        # A short turn lock, so that a slow model load outlasts it many times over (the slow-load test).
-        "TURN_LOCK_SECONDS": "3"})
-    try:
-        yield stack
-    finally:
-        stack.stop()
-        await _drop_pg_database(name)
+@pytest.fixture
+def stack(lifecycle_stack):
+    return lifecycle_stack
 
 
 async def _json(resp: aiohttp.ClientResponse) -> dict:
@@ -50,8 +35,13 @@ async def _json(resp: aiohttp.ClientResponse) -> dict:
 
 
 async def _rasa_model_id(http: aiohttp.ClientSession, stack) -> str:
-    async with http.get(f"{stack.rasa_url}/status", params={"token": stack.rasa_token}) as r:
-        return (await r.json())["model_id"]
+    """The model every Rasa process serves (they must agree once a deploy is over)."""
+    ids = set()
+    for url in stack.rasa_url.split(","):
+        async with http.get(f"{url}/status", params={"token": stack.rasa_token}) as r:
+            ids.add((await r.json())["model_id"])
+    assert len(ids) == 1, ids
+    return ids.pop()
 
 
 async def test_retrain_evaluate_deploy_and_roll_back(stack):
@@ -166,11 +156,13 @@ async def test_messages_during_a_model_load_slower_than_the_turn_lock_are_answer
 
     from bot.rasa_client import MODEL_LOADING_KEY
 
-    rasa = stack.processes[1]
     async with aiohttp.ClientSession() as http, aioredis.from_url(REDIS_URL) as redis:
         async with http.post(f"{stack.app_url}/api/v1/auth/dev-login", json={"openid": f"slow-{uuid.uuid4().hex[:8]}"}) as r:
             login = await _json(r)
         citizen = {"Authorization": "Bearer " + login["token"]}
+        # The process the citizen's conversation goes to is the one that stalls.
+        own = RasaClient(stack.rasa_url, http).url_for(f"miniprogram:{login['citizen']['id']}")
+        rasa = stack.processes[1 + stack.rasa_url.split(",").index(own)]
 
         async def ask(text: str, delay: float) -> tuple[int, dict]:
             await asyncio.sleep(delay)

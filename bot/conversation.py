@@ -133,8 +133,14 @@ class ConversationService:
                       budget: float | None) -> Turn:
         if self.handoff is not None and conversation.state != "bot":
             return Turn(await self.handoff.citizen_message(conversation, text, message_id), [{"event": "to_agent"}])
-        previous = await TranscriptMessage.filter(conversation=conversation, role="citizen").order_by("-id").first()
-        row = await TranscriptMessage.create(conversation=conversation, role="citizen", text=text, message_id=message_id)
+        # A worker that died during this message's turn leaves its row and, unless it got that far, no
+        # cached turn; the retry (on another worker) answers under the same row.
+        row = await TranscriptMessage.filter(conversation=conversation, role="citizen", message_id=message_id).first() \
+            if message_id else None
+        earlier = TranscriptMessage.filter(conversation=conversation, role="citizen")
+        previous = await (earlier.filter(id__lt=row.id) if row else earlier).order_by("-id").first()
+        if row is None:
+            row = await TranscriptMessage.create(conversation=conversation, role="citizen", text=text, message_id=message_id)
         turn = await self._bot_answer(conversation, sender, text, budget)
         await TranscriptMessage.filter(id=row.id).update(
             outcome=turn.outcome, item_code=turn.item_code, intent=turn.intent,

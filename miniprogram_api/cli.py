@@ -172,27 +172,51 @@ def cmd_serve(args, settings: Settings) -> int:
               file=sys.stderr)
         return 2
     import multiprocessing
+    import multiprocessing.connection
     import signal
+    import time
 
     _metrics_dir()
     from prometheus_client import multiprocess
 
-    # Several processes on one port (SO_REUSEPORT): the kernel spreads connections between them.
-    procs = [multiprocessing.get_context("fork").Process(target=_serve_one, args=(settings, True), daemon=False)
-             for _ in range(workers)]
-    for p in procs:
-        p.start()
+    # Several processes on one port (SO_REUSEPORT): the kernel spreads connections between them. A worker
+    # that dies is replaced: meanwhile the kernel gives its connections to the others, and WeChat's retries
+    # of what it was answering reach them (the turn cache and the per-citizen lock are in Redis).
+    context = multiprocessing.get_context("fork")
+
+    def start():
+        worker = context.Process(target=_serve_one, args=(settings, True), daemon=False)
+        worker.start()
+        return worker
+
+    procs = [start() for _ in range(workers)]
+    stopping = False
 
     def stop(*_):
+        nonlocal stopping
+        stopping = True
         for p in procs:
             if p.is_alive():
                 p.terminate()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for p in procs:
-        p.join()
-        multiprocess.mark_process_dead(p.pid)
+    handled: set[int] = set()
+    while True:
+        running = [p for p in procs if p.pid not in handled]
+        if stopping and not any(p.is_alive() for p in running):
+            break
+        multiprocessing.connection.wait([p.sentinel for p in running], timeout=1.0)
+        for n, p in enumerate(procs):
+            if p.pid in handled or p.is_alive():
+                continue
+            p.join()
+            handled.add(p.pid)
+            multiprocess.mark_process_dead(p.pid)
+            if not stopping:
+                print(f"worker {p.pid} ended ({p.exitcode}); starting another", file=sys.stderr, flush=True)
+                time.sleep(1.0)  # a worker that cannot start (say, no database) is not restarted in a tight loop
+                procs[n] = start()
     return 0
 
 

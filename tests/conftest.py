@@ -32,11 +32,12 @@ if _WORKER:
 # Tests sharing a Rasa server or a whole stack run in one worker, the longest group first, so the other
 # worker takes the many short tests meanwhile. (xdist's own `loadgroup` does not group under pytest 9:
 # it renames nodeids through an attribute pytest 9 no longer reads; this scheduler groups by file.)
-STACK_GROUPS = {"test_model_lifecycle.py": "lifecycle", "test_failover.py": "lifecycle", "test_wechat_bot.py": "wechat_stack",
+STACK_GROUPS = {"test_model_lifecycle.py": "lifecycle", "test_failover.py": "lifecycle",
+                "test_worker_failover.py": "workers", "test_wechat_bot.py": "wechat_stack",
                 "test_conversations.py": "wechat_stack",
                 "test_bot.py": "bot_stack", "test_bot_services.py": "bot_stack", "test_handoff_flow.py": "bot_stack",
                 "test_console_page.py": "bot_stack", "test_curation_page.py": "bot_stack", "test_openapi.py": "openapi"}
-GROUP_ORDER = ("lifecycle", "wechat_stack", "bot_stack", "openapi")
+GROUP_ORDER = ("lifecycle", "wechat_stack", "bot_stack", "workers", "openapi")
 
 
 BACKEND_MARKERS = (("database_url", "both_databases", ["postgres", "sqlite"]),

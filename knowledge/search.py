@@ -25,6 +25,7 @@ QUERY_SIDE_WEIGHT = 0.9  # a query that is all part of a longer form (公积金 
 MIN_COVERAGE = 0.55  # half of a two-word form ("registration") is not a match
 MIN_MASS = 2.0
 RELATIVE_CUTOFF = 0.25  # hits far below the best one are noise
+_WEIGHTS = (1.0, PINYIN_WEIGHT, CHAR_SET_WEIGHT)  # character pairs, pinyin pairs, single characters
 # When no name or alias is said whole, a query that begins as an item's name begins (退休, 退休要带什么材料
 # → 退休申请) is about that item, ahead of another whose alias merely contains the word (退休提公积金):
 # clear of the resolver's ambiguity ratio.
@@ -128,6 +129,11 @@ class SearchIndex:
     _forms: list[_Form] = field(default_factory=list, repr=False)
     _idf: dict[str, float] = field(default_factory=dict, repr=False)
     _postings: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    # A city's catalogue has thousands of forms, and common tokens (许可, 登记, 证) are in most of them.
+    # A form can only score in a channel if the query holds MIN_COVERAGE of its weight there, so it is
+    # listed under its rarest tokens only: enough that a query with none of them cannot reach that share.
+    # (Query-side coverage is found the other way round: the forms under the query's rarest tokens.)
+    _prefixes: tuple[dict[str, list[int]], ...] = field(default_factory=tuple, repr=False)
 
     def __post_init__(self) -> None:
         df: dict[str, set[int]] = defaultdict(set)
@@ -142,30 +148,58 @@ class SearchIndex:
         n = max(len(self.entries), 1)
         self._idf = {t: math.log(1 + n / len(ids)) for t, ids in df.items()}
         postings: dict[str, list[int]] = defaultdict(list)
+        prefixes: tuple[dict[str, list[int]], ...] = (defaultdict(list), defaultdict(list), defaultdict(list))
         for f_id, form in enumerate(self._forms):
-            form.totals = tuple(sum(self._idf[t] for t in part) for part in (form.chars, form.sounds, form.singles))
-            for t in form.chars | form.sounds | form.singles:
+            parts = (form.chars, form.sounds, form.singles)
+            form.totals = tuple(sum(self._idf[t] for t in part) for part in parts)
+            for t in form.chars | form.sounds:
                 postings[t].append(f_id)
-        self._postings = dict(postings)
+            for channel, part in enumerate(parts):
+                self._list_under_rarest(f_id, part, (1 - MIN_COVERAGE / _WEIGHTS[channel]) * form.totals[channel],
+                                        prefixes[channel])
+        self._postings, self._prefixes = dict(postings), tuple(dict(p) for p in prefixes)
+
+    def _list_under_rarest(self, item: int, tokens_: frozenset[str], more_than: float,
+                           into: dict[str, list[int]]) -> None:
+        held = 0.0
+        for t in sorted(tokens_, key=lambda t: (-self._idf[t], t)):
+            into[t].append(item)
+            held += self._idf[t]
+            if held > more_than + 1e-9:
+                return
+
+    def _candidates(self, parts: tuple[frozenset[str], ...], known: list[float]) -> set[int]:
+        """The forms that can reach MIN_COVERAGE on some channel, from either side (see _prefixes)."""
+        found: set[int] = set()
+        for channel, part in enumerate(parts):
+            for t in part:
+                found.update(self._prefixes[channel].get(t, ()))
+        for channel in (0, 1):
+            held, more_than = 0.0, (1 - MIN_COVERAGE / (QUERY_SIDE_WEIGHT * _WEIGHTS[channel])) * known[channel] + 1e-9
+            for t in sorted((t for t in parts[channel] if t in self._postings), key=lambda t: (-self._idf[t], t)):
+                found.update(self._postings[t])
+                held += self._idf[t]
+                if held > more_than:
+                    break
+        return found
 
     def search(self, query: str, limit: int = 5, kind: str | None = None) -> list[Hit]:
-        mass: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
-        known = [0.0, 0.0, 0.0]  # IDF weight of the query's tokens that some form has, per channel
-        for channel, part in enumerate(tokens(query, query=True)):
-            for t in part:
-                postings = self._postings.get(t)
-                if postings:
-                    known[channel] += self._idf[t]
-                    for f_id in postings:
-                        mass[f_id][channel] += self._idf[t]
+        parts = tokens(query, query=True)
+        # IDF weight of the query's pair tokens that some form has, per channel (query-side coverage)
+        known = [sum(self._idf[t] for t in part if t in self._postings) for part in parts[:2]]
+        mass: dict[int, list[float]] = {}
+        for f_id in self._candidates(parts, known):
+            form = self._forms[f_id]
+            mass[f_id] = [sum(self._idf[t] for t in mine & said) for mine, said in
+                          zip((form.chars, form.sounds, form.singles), parts, strict=True)]
         best: dict[int, tuple[float, str, bool]] = {}
         said = "".join(_CJK_OR_WORD.findall(_clean(query)))
-        for f_id, masses in mass.items():
+        for f_id, masses in sorted(mass.items()):  # equal scores: the first form wins, whatever the hashing
             form = self._forms[f_id]
             if kind and self.entries[form.entry].kind != kind:
                 continue
             options = []
-            for channel, (weight, m, total) in enumerate(zip((1.0, PINYIN_WEIGHT, CHAR_SET_WEIGHT), masses, form.totals, strict=True)):
+            for channel, (weight, m, total) in enumerate(zip(_WEIGHTS, masses, form.totals, strict=True)):
                 if total:
                     options.append((weight * m / total, weight * m))
                 # Query-side coverage only for pairs: single characters of a query are too common to count.
@@ -174,7 +208,7 @@ class SearchIndex:
             scores = [cov * cov * m for cov, m in options if cov >= MIN_COVERAGE and m >= MIN_MASS]
             if not scores:
                 continue
-            score = max(scores)
+            score = round(max(scores), 9)  # sums in set order differ in the last bits; ties must stay ties
             complete = bool(form.totals[0]) and masses[0] >= form.totals[0] - 1e-9
             if score > best.get(form.entry, (0.0, "", False))[0]:
                 best[form.entry] = (score, form.text, complete)

@@ -1,19 +1,27 @@
-"""Speed of the bot path: messages through the conversation service to the real Rasa server and the
-actions (hosted by the app), with transcripts written to PostgreSQL and the per-user lock in Redis.
+"""Speed of the bot path end to end, next to its floor measured in the same run.
 
-    .venv/bin/python bench/bot_speed_bench.py [--messages 1000] [--per-citizen 5] [--rasa-processes 2]
+    .venv/bin/python bench/bot_speed_bench.py [--messages 600] [--levels 1,10] [--rasa-processes 2]
+                                              [--configs embedded,redis]
 
-Each simulated citizen asks about `--per-citizen` questions (their messages spread over the run), as
-citizens do; Rasa's work per message grows with the length of the conversation.
+A message goes in through the mini-program chat API (POST /api/v1/chat/messages: login, dedupe, the
+citizen's turn lock, transcripts, Rasa's REST channel, the actions hosted by the app, the knowledge
+base) and its replies come back. The floor is Rasa's bare NLU, POST /model/parse, on the same Rasa
+processes, for the same sentences, at the same concurrency. Each simulated citizen asks about
+`--per-citizen` one-turn questions spread over the run.
 
-Prints p50/p95/p99 latency and messages per second at concurrency 1, 10 and 50. Rasa runs as `make run`
-runs it: two processes unless --rasa-processes says otherwise.
-Target (issue 3): p95 <= 150 ms at concurrency 10.
+Two configurations: "embedded" (no REDIS_URL: the in-process Redis stand-in and Rasa's in-memory tracker
+store) and "redis" (trackers and locks in Redis); the app's database is PostgreSQL in both.
+
+Prints, per level: p50/p95/p99 and messages per second end to end and for the floor, and the two
+ratios the scale issue sets: throughput end-to-end / floor (target >= 0.7 at concurrency 10) and
+p95 end-to-end / floor p95 (target <= 1.5). Absolute times vary 3-4x between machines; the ratios do not.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
+import os
 import statistics
 import sys
 import tempfile
@@ -24,69 +32,116 @@ from pathlib import Path
 import aiohttp
 from stack import BENCH_REDIS_URL, bot_stack, citizen_of, one_turn_sentences  # noqa: I001
 
-from bot.conversation import ConversationService  # noqa: E402
-from bot.rasa_client import RasaClient  # noqa: E402
-from miniprogram_api.db import close_db, init_db  # noqa: E402
-from miniprogram_api.logging import configure_logging  # noqa: E402
-from miniprogram_api.redis_client import make_redis  # noqa: E402
+
+def _summary(latencies: list[float], elapsed: float) -> dict:
+    latencies = sorted(latencies)
+    q = lambda p: latencies[min(len(latencies) - 1, int(p * len(latencies)))]  # noqa: E731
+    return {"n": len(latencies), "p50": statistics.median(latencies), "p95": q(0.95), "p99": q(0.99),
+            "rate": len(latencies) / elapsed}
 
 
-async def level(service: ConversationService, sentences: list[str], concurrency: int, total: int,
-                per_citizen: int = 5) -> dict:
-    latencies: list[float] = []
-    run_id = uuid.uuid4().hex[:8]  # trackers persist in Redis: every run starts new conversations
+async def _drive(jobs: list, concurrency: int, send) -> dict:
     queue: asyncio.Queue = asyncio.Queue()
-    for i in range(total):
-        queue.put_nowait((f"bench-{run_id}-{concurrency}-{citizen_of(i, total, concurrency, per_citizen)}",
-                          sentences[i % len(sentences)]))
+    for job in jobs:
+        queue.put_nowait(job)
+    latencies: list[float] = []
 
     async def worker():
         while not queue.empty():
-            user, text = queue.get_nowait()
+            job = queue.get_nowait()
             started = time.perf_counter()
-            await service.handle("bench", user, text)
+            await send(job)
             latencies.append((time.perf_counter() - started) * 1000)
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    latencies.sort()
-    q = lambda p: latencies[min(len(latencies) - 1, int(p * len(latencies)))]  # noqa: E731
-    return {"n": len(latencies), "p50": statistics.median(latencies), "p95": q(0.95), "p99": q(0.99), "rate": len(latencies) / elapsed}
+    return _summary(latencies, time.perf_counter() - started)
 
 
-async def run(total: int, rasa_workers: int, rasa_processes: int, per_citizen: int, levels: list[int]) -> int:
+async def _expect_ok(resp: aiohttp.ClientResponse) -> None:
+    body = await resp.read()
+    if resp.status != 200:
+        raise RuntimeError(f"HTTP {resp.status}: {body[:300]!r}")
+
+
+async def end_to_end(http, stack, sentences: list[str], concurrency: int, total: int, per_citizen: int) -> dict:
+    run_id = uuid.uuid4().hex[:8]  # every run starts new conversations
+    citizens: dict[int, dict] = {}
+    jobs = []
+    for i in range(total):
+        n = citizen_of(i, total, concurrency, per_citizen)
+        if n not in citizens:
+            async with http.post(f"{stack.app_url}/api/v1/auth/dev-login", json={"openid": f"bench-{run_id}-{n}"}) as r:
+                citizens[n] = {"Authorization": "Bearer " + (await r.json())["token"]}
+        jobs.append((citizens[n], sentences[i % len(sentences)]))
+
+    async def send(job):
+        headers, text = job
+        async with http.post(f"{stack.app_url}/api/v1/chat/messages", json={"text": text}, headers=headers) as r:
+            await _expect_ok(r)
+
+    return await _drive(jobs, concurrency, send)
+
+
+async def floor(http, stack, sentences: list[str], concurrency: int, total: int) -> dict:
+    urls = stack.rasa_url.split(",")
+    jobs = [(urls[i % len(urls)], sentences[i % len(sentences)]) for i in range(total)]
+
+    async def send(job):
+        url, text = job
+        async with http.post(f"{url}/model/parse", params={"token": stack.rasa_token}, json={"text": text}) as r:
+            await _expect_ok(r)
+
+    return await _drive(jobs, concurrency, send)
+
+
+def _line(label: str, r: dict) -> str:
+    return (f"{label:<11} {r['n']:>5} msgs  p50 {r['p50']:6.0f} ms  p95 {r['p95']:6.0f} ms  p99 {r['p99']:6.0f} ms  "
+            f"{r['rate']:6.1f} msg/s")
+
+
+async def one_config(label: str, redis_url: str | None, total: int, rasa_processes: int, per_citizen: int,
+                     levels: list[int]) -> None:
     sentences = one_turn_sentences()
+    print(f"\n== {label}: {rasa_processes} Rasa processes ==")
     with tempfile.TemporaryDirectory() as tmp:
-        # As in production (REDIS_URL set): Rasa's trackers in Redis; its lock store too with several workers.
-        async with bot_stack(Path(tmp), BENCH_REDIS_URL, {"SANIC_WORKERS": str(rasa_workers)}, rasa_processes) as stack:
-            await init_db(stack.database_url)
-            redis = make_redis(BENCH_REDIS_URL)
-            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as http:
-                service = ConversationService(RasaClient(stack.rasa_url, http, budget=30, token=stack.rasa_token), redis)
-                await level(service, sentences, 5, 50)  # warm-up
-                for concurrency in levels:
-                    r = await level(service, sentences, concurrency, total, per_citizen)
-                    print(f"concurrency {concurrency:>2}: {r['n']} messages  p50 {r['p50']:.0f} ms  p95 {r['p95']:.0f} ms  "
-                          f"p99 {r['p99']:.0f} ms  {r['rate']:.1f} msg/s")
-            await redis.aclose()
-            await close_db()
+        async with bot_stack(Path(tmp), redis_url, None, rasa_processes) as stack, \
+                aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200),
+                                      timeout=aiohttp.ClientTimeout(total=120)) as http:
+            await end_to_end(http, stack, sentences, 5, 50, per_citizen)  # warm-up: both paths
+            await floor(http, stack, sentences, 5, 50)
+            for concurrency in levels:
+                e2e = await end_to_end(http, stack, sentences, concurrency, total, per_citizen)
+                base = await floor(http, stack, sentences, concurrency, total)
+                print(f"concurrency {concurrency}:")
+                print("  " + _line("end to end", e2e))
+                print("  " + _line("floor", base))
+                print(f"  throughput ratio {e2e['rate'] / base['rate']:.2f} (target >= 0.7)   "
+                      f"p95 ratio {e2e['p95'] / base['p95']:.2f} (target <= 1.5)   "
+                      f"per-message cost {base['rate'] / e2e['rate']:.1f}x the floor's")
+
+
+async def run(args) -> int:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), "?")
+    print(f"{dt.date.today()}  {os.cpu_count()} cores  {cpu}")
+    configs = {"embedded": ("embedded default (no Redis: in-process stand-in, Rasa in-memory trackers)", None),
+               "redis": ("PostgreSQL + Redis (trackers and locks in Redis)", BENCH_REDIS_URL)}
+    for name in args.configs.split(","):
+        label, redis_url = configs[name]
+        await one_config(label, redis_url, args.messages, args.rasa_processes, args.per_citizen,
+                         [int(c) for c in args.levels.split(",")])
     return 0
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--messages", type=int, default=1000)
-    parser.add_argument("--levels", default="1,10,50", help="concurrency levels, comma-separated")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=600)
+    parser.add_argument("--levels", default="1,10", help="concurrency levels, comma-separated")
     parser.add_argument("--per-citizen", type=int, default=5, help="messages each simulated citizen sends")
-    parser.add_argument("--rasa-workers", type=int, default=1, help="Rasa's SANIC_WORKERS (>1 uses Redis stores)")
-    parser.add_argument("--rasa-processes", type=int, default=2,
-                        help="separate Rasa servers; each conversation sticks to one (RASA_PROCESSES of make run)")
-    args = parser.parse_args()
-    configure_logging("WARNING")  # a log line per turn would measure the terminal
-    print(f"Rasa workers: {args.rasa_workers}, Rasa processes: {args.rasa_processes}")
-    return asyncio.run(run(args.messages, args.rasa_workers, args.rasa_processes, args.per_citizen,
-                           [int(c) for c in args.levels.split(",")]))
+    parser.add_argument("--rasa-processes", type=int, default=2, help="separate Rasa servers (RASA_PROCESSES of make run)")
+    parser.add_argument("--configs", default="embedded,redis")
+    return asyncio.run(run(parser.parse_args()))
 
 
 if __name__ == "__main__":

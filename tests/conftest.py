@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -225,10 +226,10 @@ async def lifecycle_stack(tmp_path_factory):
 
 
 
-@pytest.fixture(scope="session")  # not module: an xdist worker may end a module early
-async def wechat_stack(tmp_path_factory):
-    """The app with the official account configured (against a fake WeChat) and a real Rasa server:
-    tests/test_wechat_bot.py and the scripted conversations of tests/test_conversations.py share it."""
+@asynccontextmanager
+async def official_account_stack(log_dir: Path, redis_url: str | None = None, extra_env: dict | None = None):
+    """The app with the official account configured (against a fake WeChat) and a real Rasa server, on a
+    database of its own: yields (stack, fake WeChat)."""
     from tests.bot_stack import MODEL, start_bot_stack
     from tests.fake_wechat import FakeWeChat
     from tests.official_account import WECHAT_ENV
@@ -238,14 +239,23 @@ async def wechat_stack(tmp_path_factory):
         pytest.fail(f"no trained model at {MODEL}: run scripts/train.sh (make test does)")
     fake = await FakeWeChat(app_secrets={APP_ID: APP_SECRET}).start()
     name, url = await _create_pg_database()
-    stack = await start_bot_stack(url, tmp_path_factory.mktemp("wechat-stack"),
-                                  extra_env={**WECHAT_ENV, "WECHAT_API_BASE": fake.url})
     try:
-        yield stack, fake
+        stack = await start_bot_stack(url, log_dir, redis_url=redis_url,
+                                      extra_env={**WECHAT_ENV, "WECHAT_API_BASE": fake.url, **(extra_env or {})})
+        try:
+            yield stack, fake
+        finally:
+            stack.stop()
     finally:
-        stack.stop()
         await fake.close()
         await _drop_pg_database(name)
+
+
+@pytest.fixture(scope="session")  # not module: an xdist worker may end a module early
+async def wechat_stack(tmp_path_factory):
+    """tests/test_wechat_bot.py and the scripted conversations of tests/test_conversations.py share it."""
+    async with official_account_stack(tmp_path_factory.mktemp("wechat-stack")) as pair:
+        yield pair
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ from tortoise import Tortoise
 
 from bot.conversation import UNAVAILABLE_REPLY
 from miniprogram_api.models.conversation import TranscriptMessage
-from tests.conftest import REDIS_URL, _create_pg_database, _drop_pg_database, _use_database
-from tests.official_account import WECHAT_ENV
+from tests.conftest import REDIS_URL, _use_database, official_account_stack
 from tests.wechat_support import CS_PATH, message, new_msg_id, new_openid, reply_fields, signed_params
 
 QUESTIONS = ["办护照要什么材料", "大厅几点上班", "结婚登记要带什么", "身份证丢了怎么补办", "公积金怎么提取", "去大厅能停车吗"]
@@ -34,24 +33,10 @@ def workers_of(supervisor: int) -> list[int]:
 
 @pytest.fixture(scope="session")
 async def two_workers(tmp_path_factory):
-    from tests.bot_stack import MODEL, start_bot_stack
-    from tests.fake_wechat import FakeWeChat
-    from tests.wechat_support import APP_ID, APP_SECRET
-
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run scripts/train.sh (make test does)")
-    fake = await FakeWeChat(app_secrets={APP_ID: APP_SECRET}).start()
-    name, url = await _create_pg_database()
-    stack = await start_bot_stack(url, tmp_path_factory.mktemp("two-workers"), redis_url=REDIS_URL, extra_env={
-        **WECHAT_ENV, "WECHAT_API_BASE": fake.url, "APP_WORKERS": "2",
-        # The dead worker's turn locks lapse soon, so the retries of its messages are not kept waiting.
-        "TURN_LOCK_SECONDS": "3"})
-    try:
-        yield stack, fake
-    finally:
-        stack.stop()
-        await fake.close()
-        await _drop_pg_database(name)
+    # The dead worker's turn locks lapse soon, so the retries of its messages are not kept waiting.
+    async with official_account_stack(tmp_path_factory.mktemp("two-workers"), REDIS_URL,
+                                      {"APP_WORKERS": "2", "TURN_LOCK_SECONDS": "3"}) as pair:
+        yield pair
 
 
 async def test_killing_an_app_worker_loses_no_message(two_workers):

@@ -53,7 +53,6 @@ class RasaClient:
     def __init__(self, base_url: str, session: aiohttp.ClientSession, budget: float = 10.0, retry_delay: float = 0.25,
                  redis: Any = None, token: str = ""):
         self.base_urls = [u.strip().rstrip("/") for u in base_url.split(",") if u.strip()]
-        self.base_url = self.base_urls[0]
         self.session = session
         self.budget = budget
         self.retry_delay = retry_delay

@@ -5,6 +5,7 @@ retries reach the other worker: every message is answered — passively or as on
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -111,3 +112,46 @@ async def test_killing_an_app_worker_loses_no_message(two_workers):
     assert victim not in workers_of(supervisor) and len(workers_of(supervisor)) == 2
     log = (stack.log_dir / "app.log").read_text()
     assert re.search(rf"worker {victim} ended .*starting another", log)
+
+
+async def test_a_reply_promised_later_by_a_worker_that_dies_is_sent_by_another(two_workers):
+    """Past WeChat's 5 seconds the webhook says "success" and WeChat never sends the message again: the
+    answer promised then must come even if the worker that promised it dies before sending it."""
+    import redis.asyncio as aioredis
+
+    from bot.wechat.promises import ALIVE_PREFIX, PROMISES
+
+    stack, fake = two_workers
+    supervisor, rasa = stack.processes[0].pid, stack.processes[1]
+    citizens = [new_openid() for _ in range(8)]
+    cs_before = len(fake.sent(CS_PATH))
+    async with aiohttp.ClientSession() as http, aioredis.from_url(REDIS_URL, decode_responses=True) as redis:
+        async def ask(n: int, openid: str) -> str:
+            xml = message("text", openid, text=QUESTIONS[n % len(QUESTIONS)], msg_id=new_msg_id())
+            async with http.post(stack.app_url + "/wechat", params=signed_params(openid), data=xml.encode(),
+                                 timeout=aiohttp.ClientTimeout(total=WECHAT_TIMEOUT)) as resp:
+                return await resp.text()
+
+        os.kill(rasa.pid, signal.SIGSTOP)  # Rasa stalls: every reply misses the budget and is promised
+        try:
+            said = await asyncio.gather(*(ask(n, o) for n, o in enumerate(citizens)))
+            promises = {k: v for k, v in (await redis.hgetall(PROMISES)).items() if k.split(":")[0] in citizens}
+            owners = {json.loads(v)["owner"] for v in promises.values()}
+            holder = int(await redis.get(ALIVE_PREFIX + sorted(owners)[0]))
+            assert holder in workers_of(supervisor)
+            os.kill(holder, signal.SIGKILL)
+        finally:
+            os.kill(rasa.pid, signal.SIGCONT)
+        assert said == ["success"] * len(citizens)
+        assert len(promises) == len(citizens)
+
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            later = Counter(p["touser"] for p in fake.sent(CS_PATH)[cs_before:])
+            if all(later[o] >= 1 for o in citizens) and not any(
+                    k.split(":")[0] in citizens for k in await redis.hkeys(PROMISES)):
+                break
+            await asyncio.sleep(0.5)
+    sent = fake.sent(CS_PATH)[cs_before:]
+    assert Counter(p["touser"] for p in sent if p["touser"] in citizens) == Counter(citizens), "an answer was lost or sent twice"
+    assert not [p for p in sent if UNAVAILABLE_REPLY in p["text"]["content"]]

@@ -20,6 +20,7 @@ from bot.conversation import UNAVAILABLE_REPLY, ConversationService, Turn
 from bot.customer_service import masked
 from bot.wechat.envelope import message_identity
 from bot.wechat.menu import CLICK_TRIGGERS
+from bot.wechat.promises import BEAT_SECONDS, Promise, Promises
 from miniprogram_api.instruments import WECHAT_LATE_REPLIES
 from miniprogram_api.models.conversation import TranscriptMessage
 from miniprogram_api.models.handoff import Ticket
@@ -61,6 +62,24 @@ class WeChatChannel:
     def __init__(self, conversations: ConversationService, api: WeChatApi, redis: aioredis.Redis, budget: float):
         self.conversations, self.api, self.redis, self.budget = conversations, api, redis, budget
         self._background: set[asyncio.Task] = set()
+        self.promises = Promises(redis)
+        self._keeper = asyncio.ensure_future(self._keep_promises())
+
+    async def _keep_promises(self) -> None:
+        """This worker's heartbeat, and the answers a dead worker promised, taken over."""
+        while True:
+            try:
+                await self.promises.beat()
+                for promise in await self.promises.orphaned():
+                    log.warning("wechat_promise_taken_over", openid=masked(promise.openid))
+                    task = asyncio.ensure_future(
+                        self.conversations.handle(CHANNEL, promise.openid, promise.text, promise.message_id))
+                    self._in_background(self._deliver_later(task, promise))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 — Redis away for a moment: beat again next time
+                log.exception("wechat_promise_keeper_failed")
+            await asyncio.sleep(BEAT_SECONDS)
 
     async def respond(self, msg: BaseMessage) -> str | None:
         # Only what opens WeChat's window gets a passive reply the user sees: messages, follow, clicks.
@@ -168,7 +187,9 @@ class WeChatChannel:
             return None
         if await self.redis.set(state_key, LATER, nx=True, ex=REPLY_STATE_SECONDS):
             log.info("wechat_reply_later", openid=masked(openid), budget=self.budget)
-            self._in_background(self._deliver_later(task, openid))
+            promise = Promise(openid, text, message_id)
+            await self.promises.make(promise)
+            self._in_background(self._deliver_later(task, promise))
         else:
             self._in_background(task)  # someone else answers; let ours finish (it only reads the cache)
         return None
@@ -180,12 +201,13 @@ class WeChatChannel:
             return UNAVAILABLE_REPLY
         return merge(task.result().replies)
 
-    async def _deliver_later(self, task: asyncio.Future[Turn], openid: str) -> None:
+    async def _deliver_later(self, task: asyncio.Future[Turn], promise: Promise) -> None:
         await asyncio.wait({task})
         text = self._reply_text(task)
         if text:
             WECHAT_LATE_REPLIES.inc()
-            await self.send(openid, text)
+            await self.send(promise.openid, text)
+        await self.promises.kept(promise)
 
     async def send(self, openid: str, text: str) -> customer_service.SendResult:
         """A customer-service text to an official-account user within WeChat's window (truthy when sent)."""
@@ -205,6 +227,7 @@ class WeChatChannel:
 
     async def close(self) -> None:
         """On shutdown, let answers already on their way go out before the HTTP session closes."""
+        self._keeper.cancel()
         if self._background:
             _, pending = await asyncio.wait(set(self._background), timeout=SHUTDOWN_GRACE_SECONDS)
             for task in pending:

@@ -13,6 +13,7 @@ from bot import faq, replies
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.turn_lock import TurnLocks
 from bot.understanding import question_asked
+from miniprogram_api.errors import NotFound
 from miniprogram_api.models.conversation import OUTCOMES, Conversation, TranscriptMessage
 
 if TYPE_CHECKING:
@@ -53,6 +54,32 @@ class Turn:
 
 def sender_id(channel: str, user_id: str) -> str:
     return f"{channel}:{user_id}"
+
+
+async def conversation_of(channel: str, user_id: str) -> Conversation:
+    return (await Conversation.get_or_create(channel=channel, user_id=user_id))[0]
+
+
+async def conversation_exists(channel: str, user_id: str) -> bool:
+    return await Conversation.exists(channel=channel, user_id=user_id)
+
+
+async def conversation_or_raise(conversation_id: int) -> Conversation:
+    conversation = await Conversation.get_or_none(id=conversation_id)
+    if conversation is None:
+        raise NotFound("conversation_not_found", "没有找到这个对话")
+    return conversation
+
+
+async def with_the_bot(limit: int) -> list[Conversation]:
+    """The conversations the bot is having, the latest first (an agent may join one)."""
+    return await Conversation.filter(state="bot").order_by("-updated_at").limit(limit)
+
+
+async def turn_rows(conversation: Conversation, turn: Turn) -> list[TranscriptMessage]:
+    """The transcript rows of one turn: the citizen's message and what answered it."""
+    return await TranscriptMessage.filter(conversation=conversation, id__gt=turn.after_id,
+                                          id__lte=turn.last_id).order_by("id")
 
 
 def turn_from_rasa(messages: list[dict[str, Any]]) -> Turn:

@@ -153,3 +153,8 @@ class DeploymentService:
                 await self._load(base_url, Path(previous.path))
             except RuntimeError as exc:
                 log.error("model_restore_failed", rasa=base_url, error=str(exc)[:300])
+
+
+async def recent_deployments(limit: int = 50) -> list[dict[str, Any]]:
+    rows = await ModelDeployment.all().order_by("-id").limit(limit).prefetch_related("model")
+    return [deployment_view(d, d.model) for d in rows]

@@ -115,6 +115,11 @@ async def create(data: dict[str, Any], staff: str) -> FaqIntent:
     return faq
 
 
+async def entries(enabled_only: bool = False, order: str = "key") -> list[FaqIntent]:
+    query = FaqIntent.filter(enabled=True) if enabled_only else FaqIntent.all()
+    return await query.order_by(order)
+
+
 async def get(key: str) -> FaqIntent:
     faq = await FaqIntent.get_or_none(key=key)
     if faq is None:

@@ -18,6 +18,7 @@ from tortoise.exceptions import IntegrityError
 
 from bot.rasa_client import RasaClient
 from miniprogram_api.clock import TZ
+from miniprogram_api.errors import NotFound
 from miniprogram_api.models.training import ModelDeployment, ModelVersion
 
 log = structlog.get_logger(__name__)
@@ -146,3 +147,14 @@ async def prune(model_dir: Path, keep: int, serving_id: int | None) -> list[str]
     if removed:
         log.info("models_pruned", removed=removed, keep=keep)
     return removed
+
+
+async def all_versions() -> list[ModelVersion]:
+    return await ModelVersion.all().order_by("-created_at", "-id")
+
+
+async def version_or_raise(model_id: int) -> ModelVersion:
+    model = await ModelVersion.get_or_none(id=model_id)
+    if model is None:
+        raise NotFound("not_found", "没有这个模型", {"id": str(model_id)})
+    return model

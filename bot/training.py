@@ -22,7 +22,7 @@ from tortoise.exceptions import IntegrityError
 from bot import evaluation, faq, model_store
 from bot.rasa_client import RasaClient
 from miniprogram_api.config import Settings
-from miniprogram_api.errors import Conflict
+from miniprogram_api.errors import Conflict, NotFound
 from miniprogram_api.instruments import TRAINING_RUNS
 from miniprogram_api.models.faq import FaqIntent
 from miniprogram_api.models.training import ModelVersion, TrainingRun
@@ -245,3 +245,14 @@ async def evaluate_models(rasa: RasaClient, settings: Settings, models: list[Mod
         await model.save(update_fields=["intent_accuracy", "evaluation", "evaluated_at", "rasa_model_id"])
         if note:
             note(f"{model.name}: intent accuracy {result['accuracy']:.1%} ({result['correct']}/{result['n']})")
+
+
+async def recent_runs(limit: int = 20) -> list[TrainingRun]:
+    return await TrainingRun.all().order_by("-id").limit(limit)
+
+
+async def run_or_raise(run_id: int) -> TrainingRun:
+    run = await TrainingRun.get_or_none(id=run_id)
+    if run is None:
+        raise NotFound("not_found", "没有这次训练", {"id": str(run_id)})
+    return run

@@ -14,12 +14,12 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 
 from bot.action_set import all_actions
+from bot.conversation import conversation_exists
 from knowledge.service import KnowledgeService
 from miniprogram_api.auth import bearer_token
 from miniprogram_api.clock import Clock
 from miniprogram_api.http import json_response
 from miniprogram_api.keys import REDIS, SETTINGS
-from miniprogram_api.models.conversation import Conversation
 
 log = structlog.get_logger(__name__)
 EXECUTOR = web.AppKey("action_executor", ActionExecutor)
@@ -44,7 +44,7 @@ async def _known_sender(request: web.Request, sender: object) -> bool:
     if channel == "try":
         found = bool(await request.app[REDIS].exists(TRY_SENDER_KEY + user_id))
     else:
-        found = await Conversation.exists(channel=channel, user_id=user_id)
+        found = await conversation_exists(channel, user_id)
         if found:
             known[sender] = True
             while len(known) > KNOWN_SENDERS_KEPT:

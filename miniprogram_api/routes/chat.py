@@ -5,13 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from bot.conversation import conversation_of, turn_rows
 from bot.delivery import MAX_WAIT_SECONDS, message_view
 from miniprogram_api.auth import require_citizen
 from miniprogram_api.digits import plain_digits
 from miniprogram_api.errors import Invalid
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CONVERSATIONS, DELIVERY
-from miniprogram_api.models.conversation import Conversation, TranscriptMessage
+from miniprogram_api.models.conversation import Conversation
 from miniprogram_api.openapi import Param, doc
 
 CHANNEL = "miniprogram"
@@ -24,7 +25,7 @@ class ChatBody(BaseModel, extra="forbid"):
 
 
 async def _conversation(request: web.Request) -> Conversation:
-    return (await Conversation.get_or_create(channel=CHANNEL, user_id=str(request[CITIZEN].id)))[0]
+    return await conversation_of(CHANNEL, str(request[CITIZEN].id))
 
 
 @routes.post("/api/v1/chat/messages")
@@ -37,10 +38,10 @@ async def send(request: web.Request) -> web.Response:
     conversation = await _conversation(request)
     turn = await request.app[CONVERSATIONS].handle(CHANNEL, str(request[CITIZEN].id), body.text.strip(),
                                                     body.client_msg_id)
-    rows = await TranscriptMessage.filter(conversation=conversation, id__gt=turn.after_id,
-                                           id__lte=turn.last_id).order_by("id")
+    rows = await turn_rows(conversation, turn)
+    await conversation.refresh_from_db(fields=["state"])  # the turn may have handed it to a person
     return json_response({"replies": [{"text": t} for t in turn.replies], "events": turn.events,
-                          "state": (await Conversation.get(id=conversation.id)).state,
+                          "state": conversation.state,
                           "messages": [message_view(m) for m in rows],
                           "last_id": rows[-1].id if rows else turn.after_id})
 

@@ -11,9 +11,10 @@ import yaml
 from aiohttp import WSMsgType, web
 from pydantic import BaseModel, Field
 
+from bot import faq as faq_entries
 from bot import replies
 from bot.console_events import CONSOLE_CHANNEL
-from bot.conversation import sender_id
+from bot.conversation import conversation_or_raise, sender_id, with_the_bot
 from bot.delivery import reason_text
 from bot.rasa_client import RasaUnavailable
 from miniprogram_api.auth import AGENT, require_staff
@@ -22,11 +23,9 @@ from miniprogram_api.errors import Invalid, NotFound, Unauthorized
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import HANDOFF, KNOWLEDGE, RASA, REDIS, STAFF, TICKETS
 from miniprogram_api.models.conversation import Conversation
-from miniprogram_api.models.faq import FaqIntent
-from miniprogram_api.models.handoff import Handoff
-from miniprogram_api.models.staff import PiiReveal, StaffAccount
 from miniprogram_api.openapi import POSITIVE, Param, doc
 from miniprogram_api.services import pii
+from miniprogram_api.services import staff as staff_service
 from miniprogram_api.services.catalogue import chosen_situation, item_or_raise, situation_choices
 from miniprogram_api.services.staff import issue_ticket, redeem_ticket
 
@@ -84,7 +83,7 @@ async def _understood(request: web.Request, conversation: Conversation) -> list[
 @require_staff(*AGENT)
 async def transcript(request: web.Request) -> web.Response:
     view = await request.app[HANDOFF].transcript(_id(request))
-    handoff = await Handoff.get(id=view["id"]).prefetch_related("conversation")
+    handoff = await request.app[HANDOFF].get(view["id"])
     citizen = [m for m in view["messages"] if m["role"] == "citizen"]
     for m in citizen:  # stored with the message when an action saw it, whatever the channel
         m["confidence"] = (m.get("data") or {}).get("confidence")
@@ -147,7 +146,7 @@ async def close(request: web.Request) -> web.Response:
 @doc("最近与机器人的对话（客服可主动接入）", "人工客服", response="Object", auth="staff")
 @require_staff(*AGENT)
 async def recent(request: web.Request) -> web.Response:
-    rows = await Conversation.filter(state="bot").order_by("-updated_at").limit(30)
+    rows = await with_the_bot(30)
     return json_response({"conversations": [{"id": c.id, "channel": c.channel, "updated_at": c.updated_at.isoformat()}
                                             for c in rows]})
 
@@ -156,9 +155,7 @@ async def recent(request: web.Request) -> web.Response:
 @doc("主动接入一个与机器人的对话", "人工客服", response="Object", auth="staff", path={"id": POSITIVE})
 @require_staff(*AGENT)
 async def join(request: web.Request) -> web.Response:
-    conversation = await Conversation.get_or_none(id=_id(request))
-    if conversation is None:
-        raise NotFound("conversation_not_found", "没有找到这个对话")
+    conversation = await conversation_or_raise(_id(request))
     service = request.app[HANDOFF]
     handoff = await service.join(conversation, request[STAFF])
     try:
@@ -174,7 +171,7 @@ async def join(request: web.Request) -> web.Response:
 @doc("可转接的客服", "人工客服", response="Object", auth="staff")
 @require_staff(*AGENT)
 async def agents(request: web.Request) -> web.Response:
-    rows = await StaffAccount.filter(active=True, role__in=("agent", "admin")).order_by("name")
+    rows = await staff_service.agents()
     return json_response({"agents": [{"id": a.id, "name": a.name} for a in rows]})
 
 
@@ -183,7 +180,7 @@ async def agents(request: web.Request) -> web.Response:
 @require_staff(*AGENT)
 async def quick_replies(request: web.Request) -> web.Response:
     # Labelled with the curators' Chinese titles; the generated domain (keys only) when none are curated.
-    curated = await FaqIntent.filter(enabled=True).order_by("title")
+    curated = await faq_entries.entries(enabled_only=True, order="title")
     if curated:
         return json_response({"quick_replies": [{"key": f.key, "title": f.title, "text": f.answer} for f in curated]})
     domain = yaml.safe_load(GENERATED_DOMAIN.read_text(encoding="utf-8")) if GENERATED_DOMAIN.exists() else {}
@@ -240,7 +237,7 @@ async def ticket_contact(request: web.Request) -> web.Response:
         raise NotFound("contact_not_found", "这位群众没有留下姓名或电话")
     # The whole number is PII like a revealed message: seeing it is recorded (services/pii.py).
     staff = request[STAFF]
-    await PiiReveal.create(staff_name=staff.name, staff_role=staff.role, kind="ticket_contact", ref=str(ticket_id))
+    await pii.record_reveal("ticket_contact", str(ticket_id), staff)
     return json_response(contact)
 
 

@@ -12,7 +12,6 @@ from bot import faq
 from miniprogram_api.auth import CURATOR, require_staff
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import SETTINGS, STAFF
-from miniprogram_api.models.faq import FaqIntent
 from miniprogram_api.openapi import Param, doc
 from miniprogram_api.services import pii
 
@@ -67,7 +66,7 @@ async def page(request: web.Request) -> web.Response:
 @require_staff(*CURATOR)
 async def list_faq(request: web.Request) -> web.Response:
     q = request.query.get("q", "").strip()
-    rows = await FaqIntent.all().order_by("key")
+    rows = await faq.entries()
     if q:
         rows = [f for f in rows if q in f.key or q in f.title or q in f.answer or any(q in e for e in f.examples)]
     return json_response({"faq": [faq.faq_view(f) for f in rows]})

@@ -5,14 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel
 
-from bot import evaluation, model_store
-from bot.deployment import deployment_view
+from bot import evaluation, model_store, training
+from bot.deployment import deployment_view, recent_deployments
 from bot.training import log_tail, run_view
 from miniprogram_api.auth import CURATOR, require_staff
-from miniprogram_api.errors import NotFound
 from miniprogram_api.http import json_response, parse_body
 from miniprogram_api.keys import DEPLOYMENT, RASA, SETTINGS, STAFF, TRAINING
-from miniprogram_api.models.training import ModelDeployment, ModelVersion, TrainingRun
+from miniprogram_api.models.training import ModelVersion
 from miniprogram_api.openapi import POSITIVE, doc
 
 routes = web.RouteTableDef()
@@ -31,13 +30,6 @@ def _id(request: web.Request) -> int:
     return int(request.match_info["id"])
 
 
-async def _found(model, request: web.Request, message: str):
-    row = await model.get_or_none(id=_id(request))
-    if row is None:
-        raise NotFound("not_found", message, {"id": request.match_info["id"]})
-    return row
-
-
 async def _serving(request: web.Request) -> ModelVersion | None:
     return await model_store.serving(request.app[RASA], request.app[SETTINGS].model_dir)
 
@@ -54,7 +46,7 @@ async def start_training(request: web.Request) -> web.Response:
 @doc("最近的训练", "模型", response="Object", auth="staff")
 @require_staff(*CURATOR)
 async def list_runs(request: web.Request) -> web.Response:
-    runs = await TrainingRun.all().order_by("-id").limit(20)
+    runs = await training.recent_runs()
     return json_response({"runs": [run_view(r) for r in runs]})
 
 
@@ -62,7 +54,7 @@ async def list_runs(request: web.Request) -> web.Response:
 @doc("一次训练的进度和日志", "模型", response="Object", auth="staff", path={"id": POSITIVE})
 @require_staff(*CURATOR)
 async def get_run(request: web.Request) -> web.Response:
-    run = await _found(TrainingRun, request, "没有这次训练")
+    run = await training.run_or_raise(_id(request))
     return json_response({"run": run_view(run), "log": log_tail(run)})
 
 
@@ -71,7 +63,7 @@ async def get_run(request: web.Request) -> web.Response:
 @require_staff(*CURATOR)
 async def list_models(request: web.Request) -> web.Response:
     serving = await _serving(request)
-    models = await ModelVersion.all().order_by("-created_at", "-id")
+    models = await model_store.all_versions()
     serving_id = serving.id if serving else None
     listed = await model_store.views(models, serving_id)
     return json_response({"serving": next((v for v in listed if v["serving"]), None), "models": listed})
@@ -81,7 +73,7 @@ async def list_models(request: web.Request) -> web.Response:
 @doc("模型在留出测试集上的准确率，逐意图对比在用模型", "模型", response="Object", auth="staff", path={"id": POSITIVE})
 @require_staff(*CURATOR)
 async def model_evaluation(request: web.Request) -> web.Response:
-    model = await _found(ModelVersion, request, "没有这个模型")
+    model = await model_store.version_or_raise(_id(request))
     serving = await _serving(request)
     against = serving if serving and serving.id != model.id else None
     gate = request.app[DEPLOYMENT].gate(model, against)
@@ -127,5 +119,4 @@ async def rollback(request: web.Request) -> web.Response:
 @doc("上线和回滚的记录", "模型", response="Object", auth="staff")
 @require_staff(*CURATOR)
 async def deployments(request: web.Request) -> web.Response:
-    rows = await ModelDeployment.all().order_by("-id").limit(50).prefetch_related("model")
-    return json_response({"deployments": [deployment_view(d, d.model) for d in rows]})
+    return json_response({"deployments": await recent_deployments()})

@@ -6,13 +6,13 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from bot.conversation import conversation_or_raise
 from bot.replies import complaint_answer
 from miniprogram_api.auth import COMPLAINTS, MANAGER, require_citizen, require_staff
 from miniprogram_api.digits import plain_digits
 from miniprogram_api.errors import Invalid, NotFound
 from miniprogram_api.http import bool_param, json_response, parse_body
 from miniprogram_api.keys import CITIZEN, CLOCK, DELIVERY, KNOWLEDGE, NOTIFIER, STAFF
-from miniprogram_api.models.conversation import Conversation
 from miniprogram_api.openapi import POSITIVE, Param, doc
 from miniprogram_api.services import pii, ratings
 
@@ -135,8 +135,8 @@ async def answer_complaint(request: web.Request) -> web.Response:
     c = await ratings.answer_complaint(request.app[NOTIFIER], request.match_info["ticket"], request[STAFF], body.text,
                                        request.app[CLOCK].now())
     if c.conversation_id is not None:  # made in chat: the answer goes there too
-        conversation = await Conversation.get(id=c.conversation_id)
-        await request.app[DELIVERY].to_citizen(conversation, "agent", complaint_answer(c.ticket, body.text))
+        await request.app[DELIVERY].to_citizen(await conversation_or_raise(c.conversation_id), "agent",
+                                               complaint_answer(c.ticket, body.text))
     return json_response(ratings.complaint_view(c))
 
 

@@ -52,8 +52,13 @@ async def reveal(kind: str, ref: str, staff: StaffAccount) -> str:
     text = await _original(kind, ref)
     if text is None:
         raise NotFound("not_found", "没有找到这条记录")
-    await PiiReveal.create(staff_name=staff.name, staff_role=staff.role, kind=kind, ref=ref)
+    await record_reveal(kind, ref, staff)
     return text
+
+
+async def record_reveal(kind: str, ref: str, staff: StaffAccount) -> None:
+    """Seeing a whole number is the member of staff's deliberate act, kept in the audit log."""
+    await PiiReveal.create(staff_name=staff.name, staff_role=staff.role, kind=kind, ref=ref)
 
 
 async def reveals(limit: int = 200) -> list[dict[str, Any]]:

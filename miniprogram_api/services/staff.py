@@ -74,3 +74,8 @@ async def issue_ticket(redis, account: StaffAccount) -> str:
 async def redeem_ticket(redis, ticket: str) -> StaffAccount | None:
     """A ticket opens one WebSocket: it is gone once used."""
     return await _holder(await redis.getdel(TICKET_PREFIX + hash_token(ticket))) if ticket else None
+
+
+async def agents() -> list[StaffAccount]:
+    """Who a conversation can be transferred to."""
+    return await StaffAccount.filter(active=True, role__in=("agent", "admin")).order_by("name")

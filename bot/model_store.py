@@ -12,7 +12,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import structlog
 from tortoise.exceptions import IntegrityError
 
@@ -42,15 +41,6 @@ def model_id_of(path: Path) -> str | None:
         return None
 
 
-async def rasa_status(rasa: RasaClient, base_url: str) -> dict[str, Any] | None:
-    try:
-        async with rasa.session.get(f"{base_url}/status", params=rasa.params,
-                                    timeout=aiohttp.ClientTimeout(total=5)) as resp:
-            return await resp.json() if resp.status == 200 else None
-    except (aiohttp.ClientError, TimeoutError, ValueError):
-        return None
-
-
 async def register(path: Path, source: str, rasa_model_id: str | None = None) -> ModelVersion:
     rasa_model_id = rasa_model_id or model_id_of(path)
     if rasa_model_id:
@@ -67,10 +57,8 @@ async def register(path: Path, source: str, rasa_model_id: str | None = None) ->
 async def serving(rasa: RasaClient, model_dir: Path) -> ModelVersion | None:
     """The model the first live Rasa process serves (all serve the same one outside a deploy), or None
     when no Rasa process answers."""
-    status = None
-    for base_url in rasa.base_urls:
-        if status := await rasa_status(rasa, base_url):
-            break
+    # A process busy with messages may take a while to answer /status: more time than the health check's.
+    status = next((s for s in (await rasa.statuses(timeout=5.0)).values() if s), None)
     if not status or not status.get("model_id"):
         return None
     known = await ModelVersion.get_or_none(rasa_model_id=status["model_id"])

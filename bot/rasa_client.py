@@ -188,13 +188,13 @@ class RasaClient:
     async def parse(self, text: str, budget: float | None = None) -> dict[str, Any]:
         return await self._post("/model/parse", {"text": text}, budget)
 
-    async def statuses(self) -> dict[str, dict[str, Any] | None]:
-        """Each process's /status, or None for one that does not answer."""
+    async def statuses(self, timeout: float = 2.0) -> dict[str, dict[str, Any] | None]:
+        """Each process's /status, in the order of `base_urls`, or None for one that does not answer."""
         async def one(base: str) -> dict[str, Any] | None:
             try:
                 with RASA_REQUEST_DURATION.labels("/status").time():
                     async with self.session.get(f"{base}/status", params=self.params,
-                                                timeout=aiohttp.ClientTimeout(total=2)) as resp:
+                                                timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
                         resp.raise_for_status()
                         return await resp.json()
             except (aiohttp.ClientError, TimeoutError, ValueError):

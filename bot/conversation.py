@@ -141,7 +141,7 @@ class ConversationService:
             # A retry that waited for the first delivery to finish gets that delivery's answer.
             if cache_key and (cached := await self.redis.get(cache_key)):
                 return Turn.from_json(cached)
-            conversation, _ = await Conversation.get_or_create(channel=channel, user_id=user_id)
+            conversation = await conversation_of(channel, user_id)
             last = await TranscriptMessage.filter(conversation=conversation).order_by("-id").first()
             turn = await self._answer(conversation, sender, text, message_id, budget)
             turn.after_id = last.id if last else 0
@@ -160,12 +160,12 @@ class ConversationService:
                       budget: float | None) -> Turn:
         if self.handoff is not None and conversation.state != "bot":
             return Turn(await self.handoff.citizen_message(conversation, text, message_id), [{"event": "to_agent"}])
-        # A worker that died during this message's turn leaves its row and, unless it got that far, no
-        # cached turn; the retry (on another worker) answers under the same row.
-        row = await TranscriptMessage.filter(conversation=conversation, role="citizen", message_id=message_id).first() \
-            if message_id else None
-        earlier = TranscriptMessage.filter(conversation=conversation, role="citizen")
-        previous = await (earlier.filter(id__lt=row.id) if row else earlier).order_by("-id").first()
+        # A worker that died during this message's turn leaves its row (the citizen's latest: the turn
+        # lock lets nothing in between) and, unless it got that far, no cached turn; the retry (on
+        # another worker) answers under the same row.
+        latest = await TranscriptMessage.filter(conversation=conversation, role="citizen").order_by("-id").limit(2)
+        row = latest[0] if message_id and latest and latest[0].message_id == message_id else None
+        previous = (latest[1] if len(latest) > 1 else None) if row else (latest[0] if latest else None)
         if row is None:
             row = await TranscriptMessage.create(conversation=conversation, role="citizen", text=text, message_id=message_id)
         turn = await self._bot_answer(conversation, sender, text, budget)

@@ -202,12 +202,14 @@ class WeChatChannel:
         return merge(task.result().replies)
 
     async def _deliver_later(self, task: asyncio.Future[Turn], promise: Promise) -> None:
-        await asyncio.wait({task})
-        text = self._reply_text(task)
-        if text:
-            WECHAT_LATE_REPLIES.inc()
-            await self.send(promise.openid, text)
-        await self.promises.kept(promise)
+        try:
+            await asyncio.wait({task})
+            text = self._reply_text(task)
+            if text:
+                WECHAT_LATE_REPLIES.inc()
+                await self.send(promise.openid, text)
+        finally:  # kept or failed, it is this worker's no longer: else it would beat for it for ever
+            await self.promises.kept(promise)
 
     async def send(self, openid: str, text: str) -> customer_service.SendResult:
         """A customer-service text to an official-account user within WeChat's window (truthy when sent)."""

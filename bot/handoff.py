@@ -241,8 +241,8 @@ class HandoffService:
         return {"waiting": [v for v in views if v["status"] == "waiting"],
                 "active": [v for v in views if v["status"] == "active"]}
 
-    async def transcript(self, handoff_id: int) -> dict[str, Any]:
-        handoff = await self.get(handoff_id)
+    async def transcript(self, handoff: Handoff) -> dict[str, Any]:
+        """`handoff` as `get` returns it (its conversation and agent fetched)."""
         rows = await TranscriptMessage.filter(conversation_id=handoff.conversation_id).order_by("id")
         return {"id": handoff.id, "status": handoff.status, "channel": handoff.conversation.channel,
                 "agent": handoff.agent.name if handoff.agent else None, "reason": handoff.reason,

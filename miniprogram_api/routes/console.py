@@ -11,8 +11,7 @@ import yaml
 from aiohttp import WSMsgType, web
 from pydantic import BaseModel, Field
 
-from bot import faq as faq_entries
-from bot import replies
+from bot import faq, replies
 from bot.console_events import CONSOLE_CHANNEL
 from bot.conversation import conversation_or_raise, sender_id, with_the_bot
 from bot.delivery import reason_text
@@ -82,8 +81,8 @@ async def _understood(request: web.Request, conversation: Conversation) -> list[
 @doc("会话全文（群众、机器人、客服）及机器人的理解", "人工客服", response="Transcript", auth="staff", path={"id": POSITIVE})
 @require_staff(*AGENT)
 async def transcript(request: web.Request) -> web.Response:
-    view = await request.app[HANDOFF].transcript(_id(request))
-    handoff = await request.app[HANDOFF].get(view["id"])
+    handoff = await request.app[HANDOFF].get(_id(request))
+    view = await request.app[HANDOFF].transcript(handoff)
     citizen = [m for m in view["messages"] if m["role"] == "citizen"]
     for m in citizen:  # stored with the message when an action saw it, whatever the channel
         m["confidence"] = (m.get("data") or {}).get("confidence")
@@ -180,13 +179,13 @@ async def agents(request: web.Request) -> web.Response:
 @require_staff(*AGENT)
 async def quick_replies(request: web.Request) -> web.Response:
     # Labelled with the curators' Chinese titles; the generated domain (keys only) when none are curated.
-    curated = await faq_entries.entries(enabled_only=True, order="title")
+    curated = await faq.entries(enabled_only=True, order="title")
     if curated:
         return json_response({"quick_replies": [{"key": f.key, "title": f.title, "text": f.answer} for f in curated]})
     domain = yaml.safe_load(GENERATED_DOMAIN.read_text(encoding="utf-8")) if GENERATED_DOMAIN.exists() else {}
-    faq = [{"key": k.split("/", 1)[1], "title": v[0]["text"][:16], "text": v[0]["text"]}
-           for k, v in sorted((domain.get("responses") or {}).items()) if k.startswith("utter_faq/")]
-    return json_response({"quick_replies": faq})
+    generated = [{"key": k.split("/", 1)[1], "title": v[0]["text"][:16], "text": v[0]["text"]}
+                 for k, v in sorted((domain.get("responses") or {}).items()) if k.startswith("utter_faq/")]
+    return json_response({"quick_replies": generated})
 
 
 @routes.get("/admin/console/materials/{code}")

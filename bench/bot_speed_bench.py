@@ -15,6 +15,11 @@ store) and "redis" (trackers and locks in Redis); the app's database is PostgreS
 Prints, per level: p50/p95/p99 and messages per second end to end and for the floor, and the two
 ratios the scale issue sets: throughput end-to-end / floor (target >= 0.7 at concurrency 10) and
 p95 end-to-end / floor p95 (target <= 1.5). Absolute times vary 3-4x between machines; the ratios do not.
+
+And where the CPU goes (read from /proc, so Linux only): milliseconds of CPU per message of the app, of
+the Rasa processes, of the PostgreSQL and Redis servers and of the bench itself, end to end and for
+the floor. On a machine whose cores run all of them, Rasa's CPU per message end to end over its CPU
+per parse bounds the throughput ratio from above, whatever the app does.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ import argparse
 import asyncio
 import datetime as dt
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -31,6 +37,57 @@ from pathlib import Path
 
 import aiohttp
 from stack import BENCH_REDIS_URL, bot_stack, citizen_of, one_turn_sentences  # noqa: I001
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: str) -> tuple[int, float]:
+    """(parent pid, CPU seconds) of one process; (-1, 0) when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return -1, 0.0
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _servers(pid: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmd = f.read()
+    except OSError:
+        return False
+    return cmd.startswith(b"postgres") or b"redis-server" in cmd
+
+
+def cpu_seconds(roots: list[tuple[str, int]]) -> dict[str, float]:
+    """CPU seconds so far of each named process with its descendants, of the database servers and of this bench."""
+    procs = {pid: _proc_cpu(pid) for pid in os.listdir("/proc") if pid.isdigit()}
+    children: dict[int, list[str]] = {}
+    for pid, (parent, _) in procs.items():
+        children.setdefault(parent, []).append(pid)
+    totals: dict[str, float] = {}
+    for name, root in roots:
+        todo, total = [str(root)], 0.0
+        while todo:
+            pid = todo.pop()
+            total += procs.get(pid, (0, 0.0))[1]
+            todo += children.get(int(pid), [])
+        totals[name] = totals.get(name, 0.0) + total
+    totals["PostgreSQL+Redis"] = sum(cpu for pid, (_, cpu) in procs.items() if _servers(pid))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    totals["bench"] = usage.ru_utime + usage.ru_stime
+    return totals
+
+
+async def measured(stack, run) -> tuple[dict, dict[str, float]]:
+    """`run`'s figures and the CPU milliseconds per message each part spent on it."""
+    roots = [("app" if i == 0 else "Rasa", p.pid) for i, p in enumerate(stack.processes)]
+    before = cpu_seconds(roots)
+    result = await run()
+    after = cpu_seconds(roots)
+    return result, {k: (after[k] - before[k]) * 1000 / result["n"] for k in after}
 
 
 def _summary(latencies: list[float], elapsed: float) -> dict:
@@ -111,14 +168,19 @@ async def one_config(label: str, redis_url: str | None, total: int, rasa_process
             await end_to_end(http, stack, sentences, 5, 50, per_citizen)  # warm-up: both paths
             await floor(http, stack, sentences, 5, 50)
             for concurrency in levels:
-                e2e = await end_to_end(http, stack, sentences, concurrency, total, per_citizen)
-                base = await floor(http, stack, sentences, concurrency, total)
+                e2e, e2e_cpu = await measured(stack, lambda c=concurrency: end_to_end(http, stack, sentences, c, total,
+                                                                                       per_citizen))
+                base, base_cpu = await measured(stack, lambda c=concurrency: floor(http, stack, sentences, c, total))
                 print(f"concurrency {concurrency}:")
                 print("  " + _line("end to end", e2e))
                 print("  " + _line("floor", base))
                 print(f"  throughput ratio {e2e['rate'] / base['rate']:.2f} (target >= 0.7)   "
                       f"p95 ratio {e2e['p95'] / base['p95']:.2f} (target <= 1.5)   "
                       f"per-message cost {base['rate'] / e2e['rate']:.1f}x the floor's")
+                print("  CPU ms per message  end to end: " + "  ".join(f"{k} {v:.1f}" for k, v in e2e_cpu.items())
+                      + f"   floor: Rasa {base_cpu['Rasa']:.1f}  bench {base_cpu['bench']:.1f}")
+                print(f"  Rasa's CPU per message end to end / per parse: {e2e_cpu['Rasa'] / base_cpu['Rasa']:.2f}"
+                      f"  -> throughput ratio at most {base_cpu['Rasa'] / e2e_cpu['Rasa']:.2f} even if the app cost nothing")
 
 
 async def run(args) -> int:

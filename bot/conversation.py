@@ -41,6 +41,9 @@ class Turn:
     intent: str | None = None  # what NLU made of the message, when an action was called
     confidence: float | None = None
     inbox: str | None = None  # why the curators should see this message (bot/faq.py), if they should
+    # The conversation as the turn left it (the channel's reply says whether a person now has it).
+    conversation_id: int = 0
+    state: str = "bot"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -49,7 +52,8 @@ class Turn:
     def from_json(cls, raw: str) -> Turn:
         data = json.loads(raw)
         return cls(replies=data["replies"], events=data["events"], duplicate=True, after_id=data.get("after_id", 0),
-                   last_id=data.get("last_id", 0))
+                   last_id=data.get("last_id", 0), conversation_id=data.get("conversation_id", 0),
+                   state=data.get("state", "bot"))
 
 
 def sender_id(channel: str, user_id: str) -> str:
@@ -57,7 +61,9 @@ def sender_id(channel: str, user_id: str) -> str:
 
 
 async def conversation_of(channel: str, user_id: str) -> Conversation:
-    return (await Conversation.get_or_create(channel=channel, user_id=user_id))[0]
+    # get_or_create is a transaction of three round trips; the conversation nearly always exists.
+    conversation = await Conversation.get_or_none(channel=channel, user_id=user_id)
+    return conversation or (await Conversation.get_or_create(channel=channel, user_id=user_id))[0]
 
 
 async def conversation_exists(channel: str, user_id: str) -> bool:
@@ -76,9 +82,9 @@ async def with_the_bot(limit: int) -> list[Conversation]:
     return await Conversation.filter(state="bot").order_by("-updated_at").limit(limit)
 
 
-async def turn_rows(conversation: Conversation, turn: Turn) -> list[TranscriptMessage]:
+async def turn_rows(turn: Turn) -> list[TranscriptMessage]:
     """The transcript rows of one turn: the citizen's message and what answered it."""
-    return await TranscriptMessage.filter(conversation=conversation, id__gt=turn.after_id,
+    return await TranscriptMessage.filter(conversation_id=turn.conversation_id, id__gt=turn.after_id,
                                           id__lte=turn.last_id).order_by("id")
 
 
@@ -146,11 +152,13 @@ class ConversationService:
             turn = await self._answer(conversation, sender, text, message_id, budget)
             turn.after_id = last.id if last else 0
             for reply in turn.replies:
-                await TranscriptMessage.create(conversation=conversation, role="bot", text=reply,
-                                               data={"events": turn.events} if turn.events else {})
+                turn.last_id = (await TranscriptMessage.create(conversation=conversation, role="bot", text=reply,
+                                                               data={"events": turn.events} if turn.events else {})).id
             await conversation.save(update_fields=["updated_at"])
-            newest = await TranscriptMessage.filter(conversation=conversation).order_by("-id").first()
-            turn.last_id = newest.id if newest else turn.after_id
+            if not turn.last_id:  # no reply (a message for the agents): the citizen's row, written by the hand-off
+                newest = await TranscriptMessage.filter(conversation=conversation).order_by("-id").first()
+                turn.last_id = newest.id if newest else turn.after_id
+            turn.conversation_id, turn.state = conversation.id, conversation.state
             if cache_key:
                 await self.redis.set(cache_key, turn.to_json(), ex=TURN_CACHE_SECONDS)
             log.info("turn", channel=channel, replies=len(turn.replies), events=[e["event"] for e in turn.events])

@@ -35,13 +35,11 @@ async def send(request: web.Request) -> web.Response:
     body = await parse_body(request, ChatBody)
     if not body.text.strip():
         raise Invalid("invalid_body", "消息不能为空", {"text": "消息内容不能只有空白"})
-    conversation = await _conversation(request)
     turn = await request.app[CONVERSATIONS].handle(CHANNEL, str(request[CITIZEN].id), body.text.strip(),
                                                     body.client_msg_id)
-    rows = await turn_rows(conversation, turn)
-    await conversation.refresh_from_db(fields=["state"])  # the turn may have handed it to a person
+    rows = await turn_rows(turn)
     return json_response({"replies": [{"text": t} for t in turn.replies], "events": turn.events,
-                          "state": conversation.state,
+                          "state": turn.state,  # as the turn left it: it may have handed the citizen to a person
                           "messages": [message_view(m) for m in rows],
                           "last_id": rows[-1].id if rows else turn.after_id})
 

@@ -38,7 +38,6 @@ from pathlib import Path
 import aiohttp
 from stack import BENCH_REDIS_URL, bot_stack, citizen_of, one_turn_sentences  # noqa: I001
 
-
 _TICK = os.sysconf("SC_CLK_TCK")
 
 

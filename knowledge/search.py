@@ -14,6 +14,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import zhconv
 from pypinyin import lazy_pinyin
@@ -30,6 +31,9 @@ _WEIGHTS = (1.0, PINYIN_WEIGHT, CHAR_SET_WEIGHT)  # character pairs, pinyin pair
 # → 退休申请) is about that item, ahead of another whose alias merely contains the word (退休提公积金):
 # clear of the resolver's ambiguity ratio.
 NAME_PREFIX_BONUS = 1.5
+# … when the query says a fair part of that item's name or alias: in a city's catalogue 低保 begins
+# 低保边缘家庭救助申领（网上申请）, which 低保怎么申请 barely touches.
+PREFIX_MIN_SHARE = 0.4
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,19 @@ class _Form:
     totals: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
+class _Best(NamedTuple):
+    """An entry's best-scoring form for one query."""
+    score: float
+    text: str
+    complete: bool  # the query contains this form whole
+    matched: float  # weight of the query's tokens found in it, all channels
+    unsaid: float  # weight of its character pairs the query does not contain
+    share: float  # the share of its character pairs' weight the query contains
+
+
+_NONE = _Best(0.0, "", False, 0.0, 0.0, 0.0)
+
+
 @dataclass
 class SearchIndex:
     entries: list[SearchEntry]
@@ -192,7 +209,7 @@ class SearchIndex:
             form = self._forms[f_id]
             mass[f_id] = [sum(self._idf[t] for t in mine & said) for mine, said in
                           zip((form.chars, form.sounds, form.singles), parts, strict=True)]
-        best: dict[int, tuple[float, str, bool]] = {}
+        best: dict[int, _Best] = {}
         said = "".join(_CJK_OR_WORD.findall(_clean(query)))
         for f_id, masses in sorted(mass.items()):  # equal scores: the first form wins, whatever the hashing
             form = self._forms[f_id]
@@ -210,20 +227,27 @@ class SearchIndex:
                 continue
             score = round(max(scores), 9)  # sums in set order differ in the last bits; ties must stay ties
             complete = bool(form.totals[0]) and masses[0] >= form.totals[0] - 1e-9
-            if score > best.get(form.entry, (0.0, "", False))[0]:
-                best[form.entry] = (score, form.text, complete)
-        if len(said) >= 2 and not any(complete for _, _, complete in best.values()):
-            for i, (score, text, complete) in best.items():
-                if _clean(self.entries[i].name).startswith(said[:2]):
-                    best[i] = (score * NAME_PREFIX_BONUS, text, complete)
-        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], self.entries[kv[0]].code))
+            if score > best.get(form.entry, _NONE).score:
+                best[form.entry] = _Best(score, form.text, complete,
+                                         round(sum(w * m for w, m in zip(_WEIGHTS, masses, strict=True)), 9),
+                                         round(form.totals[0] - masses[0], 9),
+                                         masses[0] / form.totals[0] if form.totals[0] else 0.0)
+        if len(said) >= 2 and not any(b.complete for b in best.values()):
+            for i, b in best.items():
+                if b.share >= PREFIX_MIN_SHARE and _clean(self.entries[i].name).startswith(said[:2]):
+                    best[i] = b._replace(score=b.score * NAME_PREFIX_BONUS)
+        # Equal scores (a city's catalogue lists 烟草专卖零售许可证核发, …停业, …（临时）注销 side by side): the form
+        # said whole first, then the one more of the query's words and characters went into, then the one
+        # that leaves the least unsaid (the plain item before its qualified variants).
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1].score, not kv[1].complete, -kv[1].matched,
+                                                      kv[1].unsaid, self.entries[kv[0]].code))
         if not ranked:
             return []
-        top = ranked[0][1][0]
+        top = ranked[0][1].score
         return [
-            Hit(e.code, e.name, e.kind, round(score, 3), text, self.situation_for(e, query), complete)
-            for e, (score, text, complete) in ((self.entries[i], v) for i, v in ranked[:limit])
-            if score >= RELATIVE_CUTOFF * top
+            Hit(e.code, e.name, e.kind, round(b.score, 3), b.text, self.situation_for(e, query), b.complete)
+            for e, b in ((self.entries[i], b) for i, b in ranked[:limit])
+            if b.score >= RELATIVE_CUTOFF * top
         ]
 
     @staticmethod

@@ -60,3 +60,24 @@ def test_quality_floor_on_the_held_out_queries():
     cases = yaml.safe_load((ROOT / "bench" / "data" / "search_eval.yaml").read_text(encoding="utf-8"))["queries"]
     right = sum(top(c["q"]) == c["expect"] for c in cases)
     assert right / len(cases) >= 0.90
+
+
+
+def _with_a_city_s_variants(*variants: tuple[str, str]) -> SearchIndex:
+    """The demo catalogue with variants a city's catalogue lists beside its items."""
+    return SearchIndex(INDEX.entries + [SearchEntry(code, name, "item") for code, name in variants])
+
+
+def test_a_bare_licence_name_finds_the_plain_item_before_its_qualified_variants():
+    """A citizen who names the licence alone means the plain item (YC-001 …核发), not whichever variant's
+    code sorts first: at equal scores the item that leaves least unsaid wins."""
+    index = _with_a_city_s_variants(("A-01", "烟草专卖零售许可证（临时）注销"), ("A-02", "烟草专卖零售许可证停业"),
+                                    ("A-03", "烟草专卖零售许可证（分支机构）变更"))
+    assert index.search("烟草专卖零售许可证")[0].code == "YC-001"
+    assert index.search("菸草專賣零售許可證")[0].code == "YC-001"
+
+
+def test_a_query_that_barely_touches_a_long_name_gets_no_bonus_for_sharing_its_first_word():
+    """低保 begins 低保边缘家庭救助申领（网上申请）, but 低保怎么申请 asks about 最低生活保障申请 (MZ-003)."""
+    index = _with_a_city_s_variants(("A-11", "低保边缘家庭救助申领（网上申请）"), ("A-12", "低保边缘家庭救助暂停发放（首次申请）"))
+    assert index.search("低保怎么申请")[0].code == "MZ-003"

@@ -20,6 +20,7 @@ import zhconv
 from pypinyin import lazy_pinyin
 
 _CJK_OR_WORD = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]+")
+_QUALIFIER = re.compile(r"\([^)]*\)")  # （…） after NFKC
 PINYIN_WEIGHT = 0.85  # a homophone match is good evidence, but less than the characters themselves
 CHAR_SET_WEIGHT = 0.7  # the form's characters scattered in the query (户口…迁): weaker still
 QUERY_SIDE_WEIGHT = 0.9  # a query that is all part of a longer form (公积金 → 公积金贷款) matches it, a bit less
@@ -31,8 +32,9 @@ _WEIGHTS = (1.0, PINYIN_WEIGHT, CHAR_SET_WEIGHT)  # character pairs, pinyin pair
 # → 退休申请) is about that item, ahead of another whose alias merely contains the word (退休提公积金):
 # clear of the resolver's ambiguity ratio.
 NAME_PREFIX_BONUS = 1.5
-# … when the query says a fair part of that item's name or alias: in a city's catalogue 低保 begins
-# 低保边缘家庭救助申领（网上申请）, which 低保怎么申请 barely touches.
+# … when the query holds a fair part of that name's characters, its bracketed qualifier aside (退休 is half
+# of 退休申请（基本养老金待遇申领）): in a city's catalogue 低保 also begins 低保边缘家庭救助申领（网上申请）,
+# which 低保怎么申请 barely touches.
 PREFIX_MIN_SHARE = 0.4
 
 
@@ -134,10 +136,9 @@ class _Best(NamedTuple):
     complete: bool  # the query contains this form whole
     matched: float  # weight of the query's tokens found in it, all channels
     unsaid: float  # weight of its character pairs the query does not contain
-    share: float  # the share of its character pairs' weight the query contains
 
 
-_NONE = _Best(0.0, "", False, 0.0, 0.0, 0.0)
+_NONE = _Best(0.0, "", False, 0.0, 0.0)
 
 
 @dataclass
@@ -230,11 +231,11 @@ class SearchIndex:
             if score > best.get(form.entry, _NONE).score:
                 best[form.entry] = _Best(score, form.text, complete,
                                          round(sum(w * m for w, m in zip(_WEIGHTS, masses, strict=True)), 9),
-                                         round(form.totals[0] - masses[0], 9),
-                                         masses[0] / form.totals[0] if form.totals[0] else 0.0)
+                                         round(form.totals[0] - masses[0], 9))
         if len(said) >= 2 and not any(b.complete for b in best.values()):
             for i, b in best.items():
-                if b.share >= PREFIX_MIN_SHARE and _clean(self.entries[i].name).startswith(said[:2]):
+                name = "".join(_CJK_OR_WORD.findall(_QUALIFIER.sub("", _clean(self.entries[i].name))))
+                if name.startswith(said[:2]) and sum(c in said for c in name) >= PREFIX_MIN_SHARE * len(name):
                     best[i] = b._replace(score=b.score * NAME_PREFIX_BONUS)
         # Equal scores (a city's catalogue lists 烟草专卖零售许可证核发, …停业, …（临时）注销 side by side): the form
         # said whole first, then the one more of the query's words and characters went into, then the one

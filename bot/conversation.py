@@ -3,7 +3,7 @@ duplicates dropped, one message at a time per user, Rasa answers, every turn sto
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
@@ -44,9 +44,12 @@ class Turn:
     # The conversation as the turn left it (the channel's reply says whether a person now has it).
     conversation_id: int = 0
     state: str = "bot"
+    # The turn's transcript rows, when the service wrote them all (a message to the bot); otherwise, and
+    # for a repeated message, the channel reads them back (`turn_rows`).
+    rows: list[TranscriptMessage] = field(default_factory=list, repr=False)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        return json.dumps({f.name: getattr(self, f.name) for f in fields(self) if f.name != "rows"}, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, raw: str) -> Turn:
@@ -148,12 +151,13 @@ class ConversationService:
             if cache_key and (cached := await self.redis.get(cache_key)):
                 return Turn.from_json(cached)
             conversation = await conversation_of(channel, user_id)
-            last = await TranscriptMessage.filter(conversation=conversation).order_by("-id").first()
             turn = await self._answer(conversation, sender, text, message_id, budget)
-            turn.after_id = last.id if last else 0
             for reply in turn.replies:
-                turn.last_id = (await TranscriptMessage.create(conversation=conversation, role="bot", text=reply,
-                                                               data={"events": turn.events} if turn.events else {})).id
+                written = await TranscriptMessage.create(conversation=conversation, role="bot", text=reply,
+                                                         data={"events": turn.events} if turn.events else {})
+                turn.last_id = written.id
+                if turn.rows:
+                    turn.rows.append(written)
             await conversation.save(update_fields=["updated_at"])
             if not turn.last_id:  # no reply (a message for the agents): the citizen's row, written by the hand-off
                 newest = await TranscriptMessage.filter(conversation=conversation).order_by("-id").first()
@@ -167,7 +171,9 @@ class ConversationService:
     async def _answer(self, conversation: Conversation, sender: str, text: str, message_id: str | None,
                       budget: float | None) -> Turn:
         if self.handoff is not None and conversation.state != "bot":
-            return Turn(await self.handoff.citizen_message(conversation, text, message_id), [{"event": "to_agent"}])
+            last = await TranscriptMessage.filter(conversation=conversation).order_by("-id").first()
+            return Turn(await self.handoff.citizen_message(conversation, text, message_id), [{"event": "to_agent"}],
+                        after_id=last.id if last else 0)
         # A worker that died during this message's turn leaves its row (the citizen's latest: the turn
         # lock lets nothing in between) and, unless it got that far, no cached turn; the retry (on
         # another worker) answers under the same row.
@@ -177,9 +183,11 @@ class ConversationService:
         if row is None:
             row = await TranscriptMessage.create(conversation=conversation, role="citizen", text=text, message_id=message_id)
         turn = await self._bot_answer(conversation, sender, text, budget)
-        await TranscriptMessage.filter(id=row.id).update(
-            outcome=turn.outcome, item_code=turn.item_code, intent=turn.intent,
-            data={"confidence": round(turn.confidence, 4)} if turn.confidence is not None else {})
+        row.outcome, row.item_code, row.intent = turn.outcome, turn.item_code, turn.intent
+        row.data = {"confidence": round(turn.confidence, 4)} if turn.confidence is not None else {}
+        await row.save(update_fields=["outcome", "item_code", "intent", "data"])
+        # The turn's rows begin with the citizen's (what answers it follows, in handle).
+        turn.after_id, turn.last_id, turn.rows = row.id - 1, row.id, [row]
         await _to_inbox(text, turn, previous)
         return turn
 

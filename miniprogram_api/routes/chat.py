@@ -37,7 +37,7 @@ async def send(request: web.Request) -> web.Response:
         raise Invalid("invalid_body", "消息不能为空", {"text": "消息内容不能只有空白"})
     turn = await request.app[CONVERSATIONS].handle(CHANNEL, str(request[CITIZEN].id), body.text.strip(),
                                                     body.client_msg_id)
-    rows = await turn_rows(turn)
+    rows = turn.rows or await turn_rows(turn)
     return json_response({"replies": [{"text": t} for t in turn.replies], "events": turn.events,
                           "state": turn.state,  # as the turn left it: it may have handed the citizen to a person
                           "messages": [message_view(m) for m in rows],

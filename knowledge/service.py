@@ -1,5 +1,9 @@
 """The knowledge base as the rest of the app sees it: an in-memory snapshot of the stored catalogue
-(items, bundles, halls, calendar, search index), refreshed when a new import revision appears."""
+(items, bundles, halls, calendar, search index), refreshed when a new import revision appears.
+
+A city's catalogue takes seconds of CPU to load (11,000 items: ~5 s, most of it the search index), so a
+new revision is loaded in the background while the worker goes on answering from the one it has, and the
+building happens in a thread: the event loop keeps serving (WeChat waits 5 s for an answer)."""
 from __future__ import annotations
 
 import asyncio
@@ -7,12 +11,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
+
 from knowledge.bundles import merge_materials, situation_of
 from knowledge.models import Bundle, Hall, Item
 from knowledge.search import Hit, SearchEntry, SearchIndex
 from knowledge.store import current_revision
 from knowledge.workdays import WorkCalendar, load_calendar
 
+log = structlog.get_logger(__name__)
 VISITS_TEXT = {0: "全程网办（零跑动）", 1: "最多跑一次"}
 
 
@@ -74,39 +81,78 @@ async def _load_halls() -> dict[str, dict[str, Any]]:
     return halls
 
 
+ITEMS_PER_QUERY = 500
+
+
+async def _all_items() -> list[Item]:
+    """Page by page: making objects of 11,000 rows holds the event loop for most of a second, and every
+    request waits meanwhile; a page holds it for a few dozen milliseconds."""
+    rows: list[Item] = []
+    while True:
+        page = await Item.filter(code__gt=rows[-1].code if rows else "").order_by("code").limit(ITEMS_PER_QUERY)
+        rows += page
+        if len(page) < ITEMS_PER_QUERY:
+            return rows
+
+
 async def load_snapshot() -> Snapshot:
     revision = await current_revision()
     halls = await _load_halls()
-    items = {row.code: _item_dict(row, halls) for row in await Item.all().order_by("code")}
-    bundles = {
-        row.code: {"code": row.code, "name": row.name, "aliases": row.aliases, "items": row.items, "notes": row.notes}
-        for row in await Bundle.all().order_by("code")
-    }
-    entries = [SearchEntry.from_item(i) for i in items.values()] + [SearchEntry.from_bundle(b) for b in bundles.values()]
-    return Snapshot(revision, items, bundles, halls, await load_calendar(), SearchIndex(entries))
+    item_rows = await _all_items()
+    bundle_rows = await Bundle.all().order_by("code")
+    calendar = await load_calendar()
+
+    def build() -> Snapshot:
+        items = {row.code: _item_dict(row, halls) for row in item_rows}
+        bundles = {row.code: {"code": row.code, "name": row.name, "aliases": row.aliases, "items": row.items,
+                              "notes": row.notes} for row in bundle_rows}
+        entries = [SearchEntry.from_item(i) for i in items.values()] + [SearchEntry.from_bundle(b) for b in bundles.values()]
+        return Snapshot(revision, items, bundles, halls, calendar, SearchIndex(entries))
+
+    return await asyncio.to_thread(build)
 
 
 class KnowledgeService:
-    """One per process. Checks for a new revision at most every `refresh_seconds`."""
+    """One per process. Looks for a new revision at most every `refresh_seconds`, in the background."""
 
     def __init__(self, refresh_seconds: float = 5.0):
         self.refresh_seconds = refresh_seconds
         self._snapshot: Snapshot | None = None
         self._checked_at = 0.0
-        self._lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # one load at a time
+        self._refreshing: asyncio.Task | None = None
 
     async def snapshot(self) -> Snapshot:
-        if self._snapshot is not None and time.monotonic() - self._checked_at < self.refresh_seconds:
-            return self._snapshot
-        async with self._lock:
-            if self._snapshot is None or time.monotonic() - self._checked_at >= self.refresh_seconds:
-                if self._snapshot is None or await current_revision() != self._snapshot.revision:
-                    self._snapshot = await load_snapshot()
-                self._checked_at = time.monotonic()
+        """The snapshot to answer from: the first call waits for it; later ones get the one loaded while a
+        newer revision loads."""
+        if self._snapshot is None:
+            return await self.latest()
+        if time.monotonic() - self._checked_at >= self.refresh_seconds and self._refreshing is None:
+            self._checked_at = time.monotonic()
+            self._refreshing = asyncio.create_task(self._refresh())
         return self._snapshot
 
-    def invalidate(self) -> None:
-        self._checked_at = 0.0
+    async def latest(self) -> Snapshot:
+        """The stored revision, waiting for it to load: for whoever has just changed the catalogue."""
+        async with self._lock:
+            if self._snapshot is None or await current_revision() != self._snapshot.revision:
+                self._snapshot = await load_snapshot()
+            self._checked_at = time.monotonic()
+            return self._snapshot
+
+    async def close(self) -> None:
+        """Stops a load under way (the database is about to close)."""
+        if self._refreshing is not None:
+            self._refreshing.cancel()
+            await asyncio.gather(self._refreshing, return_exceptions=True)
+
+    async def _refresh(self) -> None:
+        try:
+            await self.latest()
+        except Exception:  # the database away for a moment: keep answering from what we have, look again later
+            log.warning("knowledge_refresh_failed", exc_info=True)
+        finally:
+            self._refreshing = None
 
     async def search(self, query: str, limit: int = 5, kind: str | None = "item") -> list[Hit]:
         return (await self.snapshot()).index.search(query, limit=limit, kind=kind)

@@ -123,6 +123,7 @@ def create_app(settings: Settings, *, manage_db: bool = True, clock: Clock | Non
             chores.cancel()
             await asyncio.gather(chores, return_exceptions=True)
         await app[TRAINING].close()
+        await knowledge.close()
         await app[HTTP].close()
         await app[REDIS].aclose()
         if manage_db:

@@ -1,6 +1,7 @@
 """Importing the catalogue into the database, on PostgreSQL and on SQLite."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -102,7 +103,7 @@ async def test_calendar_rows_follow_the_holiday_file(database_url, tmp_path):
     assert len(days) == 9
 
 
-async def test_service_sees_a_new_revision(database_url, tmp_path):
+async def test_service_answers_from_what_it_has_while_a_new_revision_loads_then_from_the_new_one(database_url, tmp_path):
     write_catalogue(tmp_path)
     await import_path(tmp_path)
     service = KnowledgeService(refresh_seconds=0)
@@ -111,4 +112,35 @@ async def test_service_sees_a_new_revision(database_url, tmp_path):
     docs["items/public_security.yaml"]["items"][0]["time_limit"]["promised_days"] = 5
     write_catalogue(tmp_path, docs)
     await import_path(tmp_path)
+    # A city's catalogue takes seconds to load: the worker answers meanwhile, from the revision it has.
+    assert (await service.item("GA-001"))["time_limit"]["promised_days"] == 15
+    for _ in range(600):
+        if (await service.item("GA-001"))["time_limit"]["promised_days"] == 5:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        pytest.fail("the new revision never replaced the old one")
+    await service.close()
+
+
+async def test_whoever_changed_the_catalogue_can_wait_for_the_new_revision(database_url, tmp_path):
+    write_catalogue(tmp_path)
+    await import_path(tmp_path)
+    service = KnowledgeService()
+    assert (await service.item("GA-001"))["time_limit"]["promised_days"] == 15
+    docs = catalogue_docs()
+    docs["items/public_security.yaml"]["items"][0]["time_limit"]["promised_days"] = 5
+    write_catalogue(tmp_path, docs)
+    await import_path(tmp_path)
+    assert (await service.latest()).items["GA-001"]["time_limit"]["promised_days"] == 5
     assert (await service.item("GA-001"))["time_limit"]["promised_days"] == 5
+
+
+async def test_the_snapshot_reads_every_item_page_by_page(database_url, tmp_path, monkeypatch):
+    import knowledge.service
+
+    write_catalogue(tmp_path)
+    await import_path(tmp_path)
+    stored = sorted(await Item.all().values_list("code", flat=True))
+    monkeypatch.setattr(knowledge.service, "ITEMS_PER_QUERY", 1)  # full pages, then an empty one
+    assert len(stored) > 1 and sorted((await KnowledgeService().snapshot()).items) == stored

@@ -13,7 +13,16 @@ from bot import complaint_text, replies
 from bot.choices import pick
 from bot.dialogue import ASIDE_CONFIDENCE, inbox_note, is_question, slot_changes, this_session_backwards, understood
 from bot.grounding import about
-from bot.understanding import DETAIL_QUESTIONS, choose_situation, faq_key, items_named, question_asked, situation_in, unstated_topic
+from bot.understanding import (
+    DETAIL_QUESTIONS,
+    choose_situation,
+    faq_key,
+    is_an_item_name_alone,
+    items_named,
+    question_asked,
+    situation_in,
+    unstated_topic,
+)
 from knowledge.normalize import normalize
 from knowledge.service import KnowledgeService, Snapshot, bundle_view
 from miniprogram_api.clock import Clock
@@ -232,7 +241,8 @@ class HandleFallback(Action):
         return "action_handle_fallback"
 
     async def run(self, dispatcher, tracker, domain):
-        if picks_an_option(await self.knowledge.snapshot(), tracker):
+        snap = await self.knowledge.snapshot()
+        if picks_an_option(snap, tracker) or is_an_item_name_alone(snap, tracker.latest_message.get("text") or ""):
             return [FollowupAction("action_answer_item_question")]
         understood(dispatcher, "not_understood", inbox="fallback")
         if _fallbacks_in_a_row(tracker) >= 2:

@@ -133,6 +133,23 @@ def unstated_topic(text: str) -> str:
     return next((topic for pattern, topic in _UNSTATED_TOPICS if pattern.search(t)), "具体规定")
 
 
+NAME_ALONE_MIN_CHARS = 4  # shorter bare words (护照, 低保) the NLU knows; a fragment this short could be anything
+
+
+def is_an_item_name_alone(snap: Snapshot, text: str) -> bool:
+    """Whether the message is nothing but an item's name or alias, or a run of one (烟草专卖零售许可证 of
+    烟草专卖零售许可证核发): citizens paste names from the service portal, and the NLU, trained on questions,
+    may not know what to make of a bare one. Which item it is (or "which one?") the answer decides."""
+    t = normalize(text)
+    if len(t) < NAME_ALONE_MIN_CHARS:
+        return False
+    for hit in snap.index.search(text, limit=MAX_CHOICES, kind="item"):
+        item = snap.items.get(hit.code)
+        if item and any(t in normalize(n) for n in [item["name"], *item.get("aliases", [])]):
+            return True
+    return False
+
+
 def items_named(snap: Snapshot, text: str) -> set[str]:
     """Items whose name or one of whose aliases the text says in full ("身份证丢了呢" names 居民身份证)."""
     t = normalize(text)

@@ -19,7 +19,7 @@ from pypinyin import lazy_pinyin
 
 from bot.understanding import resolve_item
 from knowledge.normalize import normalize
-from knowledge.service import Snapshot
+from knowledge.service import Snapshot, item_forms
 
 # The last word of a service's name: what is issued, paid, registered or permitted.
 _HEAD = re.compile(
@@ -69,17 +69,11 @@ def _sound(text: str) -> str:
     return " " + " ".join(lazy_pinyin(text)) + " "
 
 
-def _forms(item: dict[str, Any]) -> list[str]:
-    # Situations' names and keywords (补领, 第一次) say how, not what: they ground nothing.
-    forms = [item["name"], *item.get("aliases", [])]
-    return [f for f in (normalize(x) for x in forms) if len(f) >= 2]
-
-
 def names(item: dict[str, Any], phrase: str) -> bool:
     """Whether `phrase` is one of the item's names: it contains one (居民身份证 ⊃ 身份证), is part of one
     (公积金 ⊂ 住房公积金提取), or sounds like one (身分证)."""
     core = _core(phrase)
-    for f in _forms(item):
+    for f in item_forms(item):
         if f in phrase or core in f or _sound(f) in _sound(phrase) or _sound(core) in _sound(f):
             return True
     return False
@@ -95,7 +89,7 @@ def resembles(item: dict[str, Any], phrase: str) -> bool:
     start, end = core[:MIN_SHARED], core[-MIN_SHARED:]
     return any(f[-1] == core[-1] and ((f.startswith(start) and not _HEAD.fullmatch(start))
                                       or (f.endswith(end) and not _HEAD.fullmatch(end)))
-               for f in _forms(item))
+               for f in item_forms(item))
 
 
 @dataclass

@@ -143,15 +143,11 @@ def is_an_item_name_alone(snap: Snapshot, text: str) -> bool:
     t = normalize(text)
     if len(t) < NAME_ALONE_MIN_CHARS:
         return False
-    for hit in snap.index.search(text, limit=MAX_CHOICES, kind="item"):
-        item = snap.items.get(hit.code)
-        if item and any(t in normalize(n) for n in [item["name"], *item.get("aliases", [])]):
-            return True
-    return False
+    return any(t in form for hit in snap.index.search(text, limit=MAX_CHOICES, kind="item")
+               for form in snap.forms.get(hit.code, ()))
 
 
 def items_named(snap: Snapshot, text: str) -> set[str]:
     """Items whose name or one of whose aliases the text says in full ("身份证丢了呢" names 居民身份证)."""
     t = normalize(text)
-    return {code for code, item in snap.items.items()
-            if any(len(n) >= 2 and normalize(n) in t for n in [item["name"], *item.get("aliases", [])])}
+    return {code for code, forms in snap.forms.items() if any(form in t for form in forms)}

@@ -164,9 +164,12 @@ class SearchIndex:
     # listed under its rarest tokens only: enough that a query with none of them cannot reach that share.
     # (Query-side coverage is found the other way round: the forms under the query's rarest tokens.)
     _prefixes: tuple[dict[str, list[int]], ...] = field(default_factory=tuple, repr=False)
+    # Each entry's name as the prefix bonus reads it: its words, its bracketed qualifier left out.
+    _bare_names: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         df: dict[str, set[int]] = defaultdict(set)
+        self._bare_names = ["".join(_CJK_OR_WORD.findall(_QUALIFIER.sub("", _clean(e.name)))) for e in self.entries]
         for i, entry in enumerate(self.entries):
             for text in dict.fromkeys([entry.name, *entry.aliases]):
                 chars, sounds, singles = form_tokens(text)
@@ -246,7 +249,7 @@ class SearchIndex:
                                          round(form.totals[0] - masses[0], 9))
         if len(said) >= 2 and not any(b.complete for b in best.values()):
             for i, b in best.items():
-                name = "".join(_CJK_OR_WORD.findall(_QUALIFIER.sub("", _clean(self.entries[i].name))))
+                name = self._bare_names[i]
                 if name.startswith(said[:2]) and sum(c in said for c in name) >= PREFIX_MIN_SHARE * len(name):
                     best[i] = b._replace(score=b.score * NAME_PREFIX_BONUS)
         # Equal scores (a city's catalogue lists 烟草专卖零售许可证核发, …停业, …（临时）注销 side by side): the form

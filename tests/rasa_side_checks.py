@@ -41,7 +41,53 @@ async def tracker_store(redis_url: str) -> dict:
     fresh = await store.retrieve("citizen")
     seen["stale_object_not_used"] = fresh is not again
     seen["sees_the_other_write"] = [e.text for e in fresh.events if isinstance(e, UserUttered)][-1]
-    store.red.delete(store.key_prefix + "citizen")
+    events_key = store._keys("citizen")[0]
+    before = store.red.lrange(events_key, 0, -1)
+    fresh.update(UserUttered("第四次"))
+    await store.save(fresh)
+    after = store.red.lrange(events_key, 0, -1)
+    seen["save_appends"] = after[:len(before)] == before and len(after) == len(before) + 1
+    # Two readers of one conversation: the one that saves second read a list that changed meanwhile, so
+    # its save rewrites the list whole instead of appending to events it never saw.
+    first, second = new_store(), new_store()
+    one, two = await first.retrieve("citizen"), await second.retrieve("citizen")
+    one.update(UserUttered("甲"))
+    two.update(UserUttered("乙"))
+    await first.save(one)
+    await second.save(two)
+    seen["stale_save_rewrites_whole"] = [e.text for e in (await new_store().retrieve("citizen")).events
+                                         if isinstance(e, UserUttered)][-2:]
+    # A tracker saved in the earlier format (one JSON text under the plain key) is read, and replaced
+    # by the list at its next save.
+    for key in store._keys("citizen"):
+        store.red.delete(key)
+    store.red.set(store._keys("citizen")[2], store.serialise_tracker(two))
+    earlier = await new_store().retrieve("citizen")
+    seen["earlier_format_read"] = [e.text for e in earlier.events if isinstance(e, UserUttered)][-1]
+    await new_store().save(earlier)
+    seen["earlier_format_replaced"] = (store.red.exists(store._keys("citizen")[2]) == 0
+                                       and store.red.llen(events_key) == len(earlier.events))
+    seen["keys"] = [k for k in await store.keys() if k == "citizen"]
+    for key in store._keys("citizen"):
+        store.red.delete(key)
+    return seen
+
+
+async def in_memory_store() -> dict:
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+
+    from bot.rasa_tracker_store import CurrentSessionInMemoryStore
+
+    store = CurrentSessionInMemoryStore(Domain.empty())
+    tracker = store.init_tracker("citizen")
+    tracker.update_with_events([ActionExecuted("action_session_start"), SessionStarted(), UserUttered("你好")], None)
+    await store.save(tracker)
+    kept = await store.retrieve("citizen")
+    seen = {"kept_object_reused": kept is tracker, "handed_out_once": (await store.retrieve("citizen")) is not tracker}
+    await store.save(tracker)
+    store.store["citizen"] = store.serialise_tracker(store.init_tracker("citizen"))  # written by anyone else
+    seen["stale_object_not_used"] = (await store.retrieve("citizen")) is not tracker
     return seen
 
 
@@ -118,6 +164,7 @@ def response_selection() -> dict:
 def main() -> int:
     print(json.dumps({"tracker_store": asyncio.run(tracker_store(sys.argv[1])),
                       "long_conversation": asyncio.run(long_conversation()),
+                      "in_memory_store": asyncio.run(in_memory_store()),
                       "action_validation": action_validation(),
                       "response_selection": response_selection()}, ensure_ascii=False))
     return 0

@@ -29,6 +29,15 @@ def test_tracker_store_keeps_the_current_session_and_reuses_the_saved_tracker_on
     assert store["reader_gets_a_copy"] is True
     assert store["stale_object_not_used"] is True
     assert store["sees_the_other_write"] == "别处的第三次"
+    assert store["save_appends"] is True  # a message's save writes its own events, not the whole tracker
+    assert store["stale_save_rewrites_whole"] == ["第四次", "乙"]  # never 甲 and 乙 both
+    assert store["earlier_format_read"] == "乙" and store["earlier_format_replaced"] is True
+    assert store["keys"] == ["citizen"]
+
+
+def test_in_memory_store_reuses_the_saved_tracker_once_and_only_while_it_holds_what_was_saved(seen):
+    assert seen["in_memory_store"] == {"kept_object_reused": True, "handed_out_once": True,
+                                       "stale_object_not_used": True}
 
 
 def test_action_responses_are_still_validated_with_rasas_own_error(seen):

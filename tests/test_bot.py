@@ -119,6 +119,17 @@ async def test_asking_for_a_person_raises_the_handoff_event(citizen):
     assert {"event": "handoff_requested", "reason": "asked"} in turn.events
 
 
+async def test_an_answer_ends_the_turn_itself_and_a_form_still_waits_for_the_citizen(citizen):
+    await citizen.says("护照要多久")
+    assert "请选择办理大厅" in await citizen.reply_to("我要预约")
+    events = await citizen.service.rasa.tracker_events(f"terminal:{citizen.user}")
+    actions = [(e["name"], e.get("policy")) for e in events if e["event"] == "action"][2:]
+    assert actions == [("action_answer_item_question", "RulePolicy"),
+                       ("action_listen", "followup_action"),  # no policy run after the answer
+                       ("action_start_booking", "RulePolicy"), ("booking_form", "followup_action"),
+                       ("action_listen", "RulePolicy")]  # with a form active the policies decide
+
+
 async def test_every_turn_is_in_the_transcript(citizen):
     await citizen.says("居住证要什么材料")
     rows = await TranscriptMessage.filter(conversation__user_id=citizen.user).order_by("id")

@@ -15,6 +15,7 @@ from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainExc
 
 from bot.action_set import all_actions
 from bot.conversation import conversation_exists
+from bot.turn_end import listen_after
 from knowledge.service import KnowledgeService
 from miniprogram_api.auth import bearer_token
 from miniprogram_api.clock import Clock
@@ -87,6 +88,8 @@ async def webhook(request: web.Request) -> web.Response:
     except ActionMissingDomainException as exc:
         return json_response({"error": exc.message, "action_name": exc.action_name}, status=449)
     body = result.model_dump() if result else None
+    if body is not None:
+        body["events"] = listen_after(call, body.get("events") or [])
     parsed = ((call.get("tracker") or {}).get("latest_message") or {}).get("intent") or {}
     if body is not None and parsed.get("name"):
         # What NLU made of the message, for the transcript (the console, the statistics); the

@@ -33,11 +33,26 @@ def citizen_of(i: int, total: int, concurrency: int, per_citizen: int) -> int:
     return i % max(total // per_citizen, concurrency * 4)
 
 
+async def _fresh_redis(redis_url: str) -> None:
+    """Empties the bench's Redis database: each run starts on a fresh PostgreSQL database whose citizens
+    get the same ids as the last run's, so trackers left in Redis would make every run continue the
+    conversations of the runs before it (longer each time, and slower: the figures drifted upwards)."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(redis_url)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+
+
 @asynccontextmanager
 async def bot_stack(log_dir: Path, redis_url: str | None = None, extra_env: dict[str, str] | None = None,
                     rasa_processes: int = 1):
     if not MODEL.exists():
         sys.exit(f"no trained model at {MODEL}: run scripts/train.sh first")
+    if redis_url:
+        await _fresh_redis(redis_url)
     name, url = await _create_pg_database()
     log_dir.mkdir(parents=True, exist_ok=True)
     stack = await start_bot_stack(url, log_dir, redis_url, extra_env, rasa_processes=rasa_processes)

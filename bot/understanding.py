@@ -134,16 +134,19 @@ def unstated_topic(text: str) -> str:
 
 
 NAME_ALONE_MIN_CHARS = 4  # shorter bare words (护照, 低保) the NLU knows; a fragment this short could be anything
+# What may come around a pasted name without making it a question of its own: "请问" before it, a sentence
+# particle after it (烟草专卖零售许可证呢).
+_AROUND_A_NAME = re.compile(r"^(请问|那么|那|还有)|(呢|吗|嘛|啊|呀|吧|哦|哈)+$")
 
 
 def is_an_item_name_alone(snap: Snapshot, text: str) -> bool:
     """Whether the message is nothing but an item's name or alias, or a run of one (烟草专卖零售许可证 of
     烟草专卖零售许可证核发): citizens paste names from the service portal, and the NLU, trained on questions,
     may not know what to make of a bare one. Which item it is (or "which one?") the answer decides."""
-    t = normalize(text)
+    t = _AROUND_A_NAME.sub("", normalize(text))
     if len(t) < NAME_ALONE_MIN_CHARS:
         return False
-    return any(t in form for hit in snap.index.search(text, limit=MAX_CHOICES, kind="item")
+    return any(t in form for hit in snap.index.search(t, limit=MAX_CHOICES, kind="item")
                for form in snap.forms.get(hit.code, ()))
 
 

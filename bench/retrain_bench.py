@@ -20,10 +20,9 @@ import uuid
 from pathlib import Path
 
 import aiohttp
-from stack import ROOT, bot_stack  # noqa: I001
+from stack import BENCH_REDIS_URL, ROOT, bot_stack  # noqa: I001
 
 from tests.bot_stack import add_staff  # noqa: E402
-from tests.conftest import REDIS_URL  # noqa: E402
 
 UNAVAILABLE = "抱歉，系统正忙"
 
@@ -50,7 +49,7 @@ async def chatter(http: aiohttp.ClientSession, url: str, headers: dict, every: f
 async def run(config: Path, every: float) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         env = {"CURATION_TRAIN_CONFIG": str(config)}
-        async with bot_stack(Path(tmp), redis_url=REDIS_URL, extra_env=env) as stack, aiohttp.ClientSession() as http:
+        async with bot_stack(Path(tmp), redis_url=BENCH_REDIS_URL, extra_env=env) as stack, aiohttp.ClientSession() as http:
             curator = {"Authorization": f"Bearer {stack.staff_token}"}
             admin = add_staff(stack, f"管理员{uuid.uuid4().hex[:4]}", "admin")
             base = f"{stack.app_url}/admin/curation"

@@ -51,7 +51,7 @@ async def bot_stack(log_dir: Path, redis_url: str | None = None, extra_env: dict
                     rasa_processes: int = 1):
     if not MODEL.exists():
         sys.exit(f"no trained model at {MODEL}: run scripts/train.sh first")
-    if redis_url:
+    if redis_url == BENCH_REDIS_URL:  # never the tests' database, which a suite may be using
         await _fresh_redis(redis_url)
     name, url = await _create_pg_database()
     log_dir.mkdir(parents=True, exist_ok=True)

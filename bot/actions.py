@@ -20,6 +20,7 @@ from bot.understanding import (
     is_an_item_name_alone,
     items_named,
     question_asked,
+    says_nothing,
     situation_in,
     unstated_topic,
 )
@@ -105,6 +106,8 @@ class AnswerItemQuestion(Action):
                     dispatcher.utter_message(text=replies.CHOICE_NOT_UNDERSTOOD)
                     understood(dispatcher, "not_understood")
                     return []
+                if says_nothing(text):  # "啥啊" after an answer asks no follow-up about its item
+                    return not_understood(dispatcher, tracker)
                 if tracker.get_slot("current_item") in snap.bundles:  # a follow-up on a 一件事
                     return self._bundle(dispatcher, tracker, snap, tracker.get_slot("current_item"), question)
                 code = current  # a follow-up: "要多久" is about the item in context
@@ -244,13 +247,18 @@ class HandleFallback(Action):
         snap = await self.knowledge.snapshot()
         if picks_an_option(snap, tracker) or is_an_item_name_alone(snap, tracker.latest_message.get("text") or ""):
             return [FollowupAction("action_answer_item_question")]
-        understood(dispatcher, "not_understood", inbox="fallback")
-        if _fallbacks_in_a_row(tracker) >= 2:
-            dispatcher.utter_message(text=replies.OFFER_HUMAN)
-            dispatcher.utter_message(json_message={"event": "human_offered", "reason": "not_understood"})
-            return [SlotSet("offer", "human")]
-        dispatcher.utter_message(text=replies.NOT_UNDERSTOOD)
-        return slot_changes(tracker, offer=None)
+        return not_understood(dispatcher, tracker)
+
+
+def not_understood(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """Ask to rephrase; after two misses in a row, offer a person instead."""
+    understood(dispatcher, "not_understood", inbox="fallback")
+    if _fallbacks_in_a_row(tracker) >= 2:
+        dispatcher.utter_message(text=replies.OFFER_HUMAN)
+        dispatcher.utter_message(json_message={"event": "human_offered", "reason": "not_understood"})
+        return [SlotSet("offer", "human")]
+    dispatcher.utter_message(text=replies.NOT_UNDERSTOOD)
+    return slot_changes(tracker, offer=None)
 
 
 def _hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[dict[str, Any]]:

@@ -139,6 +139,19 @@ NAME_ALONE_MIN_CHARS = 4  # shorter bare words (护照, 低保) the NLU knows; a
 _AROUND_A_NAME = re.compile(r"^(请问|那么|那|还有)|(呢|吗|嘛|啊|呀|吧|哦|哈)+$")
 
 
+# A reply made of these alone (啥啊, 嗯嗯啊, 什么意思) asks nothing: the citizen is lost, or just filling in.
+_FILLERS = set("啥嗯啊哦噢呃额哈诶欸咦嘿哎唉呀吧呢吗嘛")
+_PARTICLES_AFTER = re.compile(r"[啊呀吧呢吗嘛哦]+$")
+_LOST = ("什么", "什么意思", "啥意思", "什么东西", "啥玩意", "看不懂", "不懂", "没懂", "听不懂")
+
+
+def says_nothing(text: str) -> bool:
+    """Whether a message holds no question and names nothing: a follow-up about the item in context needs
+    at least a word of what is asked, or the bot answers a question nobody put."""
+    t = normalize(text)
+    return bool(t) and (set(t) <= _FILLERS or _PARTICLES_AFTER.sub("", t) in _LOST)
+
+
 def is_an_item_name_alone(snap: Snapshot, text: str) -> bool:
     """Whether the message is nothing but an item's name or alias, or a run of one (烟草专卖零售许可证 of
     烟草专卖零售许可证核发): citizens paste names from the service portal, and the NLU, trained on questions,

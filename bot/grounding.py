@@ -39,6 +39,12 @@ _TRAILING_STATE = re.compile(r"(丢失|遗失|丢|掉|坏|过期|到期|没)$")
 # A question about everything a life event takes (开公司要办哪些手续): the bundle of the item it names.
 _BUNDLE_SCOPE = re.compile(r"哪些(手续|证|事)|要办(什么|啥|哪些)|都要办|全套|一条龙|一件事|全流程|所有(的)?手续|一次办")
 MIN_SHARED = 2  # a near miss shares at least a two-character word with the item (失业补助金 ~ 失业保险金)
+# What is done to a licence, a business or a registration: items of one thing differ by it (营业执照变更登记,
+# 企业简易注销登记, 个体工商户设立登记), so a question asking one of these of an item that does another is
+# not about that item ("营业执照怎么注销" is not 营业执照变更). Each word with the words that mean it too.
+_OPERATIONS = {"注销": ("注销",), "变更": ("变更",), "设立": ("设立", "新办", "开办"), "迁移": ("迁移", "迁入", "迁出"),
+               "延续": ("延续", "续期", "延期"), "撤销": ("撤销",), "转让": ("转让",), "歇业": ("歇业",)}
+_OPERATION = re.compile("|".join(w for words in _OPERATIONS.values() for w in words))
 
 
 @lru_cache(maxsize=4096)
@@ -130,6 +136,9 @@ def about(snap: Snapshot, entities: list[dict[str, Any]], text: str) -> About:
     if found.code is None:
         return _not_named(snap, phrases[0], []) if phrases else About("none")
     item = snap.items[found.code]
+    asked = _OPERATION.search(normalize(text))
+    if asked and not _does(item, asked.group()):
+        return _other_operation(snap, text, asked.group())
     if not phrases or any(names(item, p) for p in phrases):
         if _BUNDLE_SCOPE.search(text):
             bundle = next((b for b, v in snap.bundles.items() if any(r.split("/")[0] == found.code for r in v["items"])), None)
@@ -144,4 +153,20 @@ def _not_named(snap: Snapshot, phrase: str, nearest: list[str]) -> About:
     if close is None:  # the search's pick shares nothing with the words: any item that does
         close = next((h.code for h in snap.index.search(_core(phrase), limit=3, kind="item")
                       if resembles(snap.items[h.code], phrase)), None)
+    return About("near_miss", close, phrase) if close else About("not_covered", phrase=phrase)
+
+
+def _does(item: dict[str, Any], word: str) -> bool:
+    """Whether the item (its names, or one of its situations: 烟草专卖零售许可证核发's 延续) does what `word` says."""
+    words = next(ws for ws in _OPERATIONS.values() if word in ws)
+    texts = [*item_forms(item), *(normalize(s.get("name", "")) for s in item.get("situations", []))]
+    return any(w in t for w in words for t in texts)
+
+
+def _other_operation(snap: Snapshot, text: str, word: str) -> About:
+    """The item found does something else than the citizen asks: an item the search ranks close that does
+    it is a near miss (the bot asks), otherwise the guide does not cover it, said in the citizen's words."""
+    said = "".join(c for c in _AROUND.split(zhconv.convert(unicodedata.normalize("NFKC", text), "zh-cn").lower()) if c)
+    phrase = said if 2 < len(said) <= 14 else word
+    close = next((h.code for h in snap.index.search(text, limit=3, kind="item") if _does(snap.items[h.code], word)), None)
     return About("near_miss", close, phrase) if close else About("not_covered", phrase=phrase)

@@ -40,6 +40,14 @@ async def test_a_service_the_guide_lacks_is_not_covered_not_answered_with_a_neig
     assert (found.kind, found.phrase) == ("not_covered", phrase)
 
 
+@pytest.mark.parametrize("text, phrase", [("营业执照怎么注销", "营业执照注销"), ("个体户怎么注销", "个体户注销"),
+                                          ("营业执照转让要什么手续", "营业执照转让")])
+async def test_an_item_that_does_something_else_than_asked_is_not_the_answer(snap, text, phrase):
+    # The search's nearest items (营业执照变更登记, 个体工商户设立登记) do another thing to the same licence.
+    found = about(snap, [], text)
+    assert (found.kind, found.phrase) == ("not_covered", phrase)
+
+
 @pytest.mark.parametrize("text, code", [("失业补助金怎么领", "RS-004"), ("生育补贴怎么申请", "YB-002")])
 async def test_a_service_that_only_resembles_an_item_is_a_near_miss(snap, text, code):
     found = about(snap, [], text)
@@ -49,7 +57,8 @@ async def test_a_service_that_only_resembles_an_item_is_a_near_miss(snap, text, 
 @pytest.mark.parametrize("text, code", [
     ("身分证掉了 补办需要带什么", "GA-001"), ("办身份证要带户口本吗", "GA-001"), ("老婆户口想迁到我这边来 需要准备什么", "GA-003"),
     ("passport过期了 换发要啥材料", "CRJ-001"), ("营业执造变更", "SC-003"), ("新生儿上户口要什么", "GA-004"),
-    ("公积金贷款利率是多少", "GJJ-002"), ("退休", "RS-005"),
+    ("公积金贷款利率是多少", "GJJ-002"), ("退休", "RS-005"), ("公司怎么注销", "SC-004"), ("户口迁出怎么办", "GA-003"),
+    ("烟草证延续要什么", "YC-001"), ("公司变更法人", "SC-003"),
 ])
 async def test_questions_about_catalogue_items_are_still_answered(snap, text, code):
     found = about(snap, [], text)

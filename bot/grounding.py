@@ -42,8 +42,10 @@ MIN_SHARED = 2  # a near miss shares at least a two-character word with the item
 # What is done to a licence, a business or a registration: items of one thing differ by it (营业执照变更登记,
 # 企业简易注销登记, 个体工商户设立登记), so a question asking one of these of an item that does another is
 # not about that item ("营业执照怎么注销" is not 营业执照变更). Each word with the words that mean it too.
-_OPERATIONS = {"注销": ("注销",), "变更": ("变更",), "设立": ("设立", "新办", "开办"), "迁移": ("迁移", "迁入", "迁出"),
-               "延续": ("延续", "续期", "延期"), "撤销": ("撤销",), "转让": ("转让",), "歇业": ("歇业",)}
+# (Words also used of first applications, renewals or moves of a person's papers — 新办, 续期, 延期, 迁入 —
+# are left out: 护照新办 is 普通护照签发's 首次申请.)
+_OPERATIONS = {"注销": ("注销",), "变更": ("变更",), "设立": ("设立",), "撤销": ("撤销",),
+               "转让": ("转让", "过户", "转移"), "歇业": ("歇业",)}
 _OPERATION = re.compile("|".join(w for words in _OPERATIONS.values() for w in words))
 
 

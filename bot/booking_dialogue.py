@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import replies
 from bot.choices import pick
-from bot.dialogue import citizen_of, clear, stop_form, this_session_backwards, wants_to_stop, yes_or_no
+from bot.dialogue import citizen_of, clear, is_question, stop_form, this_session_backwards, wants_to_stop, yes_or_no
 from bot.error_replies import chat_reply
 from bot.form_steps import not_usable
 from bot.halls import hall_in_text
@@ -42,6 +42,18 @@ def slot_at(slots: list, at) -> Any:
 
 _NEED_TO_BOOK = re.compile(r"(要不要|用不用|需不需要)先?(预约|约)|(需要|一定要|必须|得|用|要)先?(预约|约)(吗|么|嘛|不|？|\?)")
 _WANTS_TO_BOOK = re.compile(r"帮|给我|我要|我想|替我|能不能|可以|怎么")
+
+
+# "你们这儿能办结婚证吗" asks whether (and so where) an item is handled, though the NLU may read a wish to
+# book in it; a booking says so (预约, 约, 号) or names a day or a time.
+_CAN_IT_BE_DONE = re.compile(r"(能|可以|能不能|可不可以|能否)(在这|在这儿|在这里|在你们这)?(办|办理)|办得了|能办不")
+_BOOKING_WORDS = re.compile(r"预约|约|挂号|排号|取号|号")
+
+
+def asks_whether_it_is_done_here(text: str, entities: list[dict[str, Any]]) -> bool:
+    t = normalize(text)
+    return bool(_CAN_IT_BE_DONE.search(t)) and is_question(t) and not _BOOKING_WORDS.search(t) \
+        and not any(e.get("entity") in ("date", "time") for e in entities)
 
 
 def asks_whether_to_book(text: str) -> bool:
@@ -154,6 +166,8 @@ class StartBooking(_Booking, Action):
         if asks_whether_to_book(text):
             dispatcher.utter_message(text=replies.BOOKING_OPTIONAL)
             return [SlotSet("offer", "booking")]
+        if asks_whether_it_is_done_here(text, entities):
+            return [FollowupAction("action_answer_item_question")]  # where the item is handled
         events = clear(tracker, *BOOKING_SLOTS)
         found = resolve_item(snap, entities, text)
         code = found.code or (tracker.get_slot("current_item") if not found.candidates else None)

@@ -39,9 +39,6 @@ QUESTION_OF_INTENT = {
     "ask_fee": "fee",
     "ask_location": "location",
 }
-# "你们这儿能办结婚证吗", read by the NLU as a wish to book, comes here from the booking's start
-# (booking_dialogue.asks_whether_it_is_done_here): unless it says what it asks, it asks where.
-QUESTION_OF_A_REDIRECTED_INTENT = {"book_appointment": "location"}
 
 
 def _reset_choice(tracker: Tracker, **slots: Any) -> list[dict[str, Any]]:
@@ -69,7 +66,7 @@ class AnswerItemQuestion(Action):
         entities = message.get("entities") or []
         asked = question_asked(text)
         question = (asked if asked in DETAIL_QUESTIONS else None) or QUESTION_OF_INTENT.get(intent) or asked \
-            or QUESTION_OF_A_REDIRECTED_INTENT.get(intent) or tracker.get_slot("last_question") or "materials"
+            or tracker.get_slot("last_question") or "materials"
         current = tracker.get_slot("current_item")
         current = current if current in snap.items else None
         clarify, candidates = tracker.get_slot("clarify"), tracker.get_slot("candidates") or []

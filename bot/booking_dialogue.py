@@ -166,8 +166,8 @@ class StartBooking(_Booking, Action):
         if asks_whether_to_book(text):
             dispatcher.utter_message(text=replies.BOOKING_OPTIONAL)
             return [SlotSet("offer", "booking")]
-        if asks_whether_it_is_done_here(text, entities):
-            return [FollowupAction("action_answer_item_question")]  # where the item is handled
+        if asks_whether_it_is_done_here(text, entities):  # answered where the item is handled
+            return [SlotSet("last_question", "location"), FollowupAction("action_answer_item_question")]
         events = clear(tracker, *BOOKING_SLOTS)
         found = resolve_item(snap, entities, text)
         code = found.code or (tracker.get_slot("current_item") if not found.candidates else None)

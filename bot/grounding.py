@@ -49,13 +49,17 @@ _OPERATIONS = {"注销": ("注销",), "变更": ("变更",), "设立": ("设立"
 _OPERATION = re.compile("|".join(w for words in _OPERATIONS.values() for w in words))
 
 
+def _plain(text: str) -> str:
+    """Half-width, simplified, lower case; punctuation kept (it splits phrases, unlike normalize)."""
+    return zhconv.convert(unicodedata.normalize("NFKC", text), "zh-cn").lower()
+
+
 @lru_cache(maxsize=4096)
 def service_phrases(text: str) -> tuple[str, ...]:
     """The services a sentence names, in order ("行驶证丢了怎么补办" → 行驶证; "失业补助金怎么领" → 失业补助金).
     A trailing action is kept with its service (行驶证补领), so a reply can echo the citizen's words."""
-    t = zhconv.convert(unicodedata.normalize("NFKC", text), "zh-cn").lower()  # punctuation kept: it splits
     out: list[str] = []
-    for chunk in _AROUND.split(t):
+    for chunk in _AROUND.split(_plain(text)):
         chunk = _TRAILING_STATE.sub("", chunk)
         rest = _LEADING_VERB.sub("", chunk)
         chunk = rest if _HEAD.search(rest) else chunk
@@ -168,7 +172,7 @@ def _does(item: dict[str, Any], word: str) -> bool:
 def _other_operation(snap: Snapshot, text: str, word: str) -> About:
     """The item found does something else than the citizen asks: an item the search ranks close that does
     it is a near miss (the bot asks), otherwise the guide does not cover it, said in the citizen's words."""
-    said = "".join(c for c in _AROUND.split(zhconv.convert(unicodedata.normalize("NFKC", text), "zh-cn").lower()) if c)
+    said = "".join(c for c in _AROUND.split(_plain(text)) if c)
     phrase = said if 2 < len(said) <= 14 else word
     close = next((h.code for h in snap.index.search(text, limit=3, kind="item") if _does(snap.items[h.code], word)), None)
     return About("near_miss", close, phrase) if close else About("not_covered", phrase=phrase)

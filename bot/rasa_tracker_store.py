@@ -82,6 +82,14 @@ def current_part(tracker: DialogueStateTracker, domain: Domain) -> DialogueState
                                             sender_source=tracker.sender_source, domain=domain)
 
 
+def _remember(recent: OrderedDict, sender_id: str, value: Any) -> None:
+    """`recent[sender_id] = value`, keeping the KEPT_TRACKERS senders put last."""
+    recent[sender_id] = value
+    recent.move_to_end(sender_id)
+    while len(recent) > KEPT_TRACKERS:
+        recent.popitem(last=False)
+
+
 class _Kept:
     """The tracker objects a store saved lately, each with the stamp of what it saved them as, handed out
     at most once: a message that fails half-way, after changing the object but before saving it, leaves
@@ -91,10 +99,7 @@ class _Kept:
         self._by_sender: OrderedDict[str, tuple[Any, DialogueStateTracker]] = OrderedDict()
 
     def keep(self, sender_id: str, stamp: Any, tracker: DialogueStateTracker) -> None:
-        self._by_sender[sender_id] = (stamp, tracker)
-        self._by_sender.move_to_end(sender_id)
-        while len(self._by_sender) > KEPT_TRACKERS:
-            self._by_sender.popitem(last=False)
+        _remember(self._by_sender, sender_id, (stamp, tracker))
 
     def take(self, sender_id: str, stamp: Any) -> DialogueStateTracker | None:
         """The kept object, if it was saved as `stamp` (what the store holds now)."""
@@ -207,10 +212,7 @@ class WholeTrackerRedisStore(RedisTrackerStore):
             if tracker is None:
                 return None
         if count >= 0:  # a tracker in the earlier format is rewritten whole at its save
-            self._read[sender_id] = (stamp, tracker, count)
-            self._read.move_to_end(sender_id)
-            while len(self._read) > KEPT_TRACKERS:
-                self._read.popitem(last=False)
+            _remember(self._read, sender_id, (stamp, tracker, count))
         return tracker
 
     async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:

@@ -136,12 +136,13 @@ def unstated_topic(text: str) -> str:
 NAME_ALONE_MIN_CHARS = 4  # shorter bare words (护照, 低保) the NLU knows; a fragment this short could be anything
 # What may come around a pasted name without making it a question of its own: "请问" before it, a sentence
 # particle after it (烟草专卖零售许可证呢).
-_AROUND_A_NAME = re.compile(r"^(请问|那么|那|还有)|(呢|吗|嘛|啊|呀|吧|哦|哈)+$")
+_PARTICLES = "呢吗嘛啊呀吧哦"  # what ends a sentence without saying anything
+_AROUND_A_NAME = re.compile(rf"^(请问|那么|那|还有)|[{_PARTICLES}哈]+$")
 
 
 # A reply made of these alone (啥啊, 嗯嗯啊, 什么意思) asks nothing: the citizen is lost, or just filling in.
 _FILLERS = set("啥嗯啊哦噢呃额哈诶欸咦嘿哎唉呀吧呢吗嘛")
-_PARTICLES_AFTER = re.compile(r"[啊呀吧呢吗嘛哦]+$")
+_PARTICLES_AFTER = re.compile(rf"[{_PARTICLES}]+$")
 _LOST = ("什么", "什么意思", "啥意思", "什么东西", "啥玩意", "看不懂", "不懂", "没懂", "听不懂")
 
 
